@@ -1,0 +1,153 @@
+"""Domains, alias domains and the server-wide mail defaults.
+
+Postfix and Dovecot never read these tables: they read the views of the mail-stack contract
+(mailadmin/contract). Constraints here back every rule that must hold whatever writes the rows.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from domains.names import domain_to_unicode
+
+MAX_ID = 2_147_483_647
+
+
+class Delivery(models.TextChoices):
+    HOSTED = "hosted", _("Hosted here")
+    RELAY = "relay", _("Relayed to a next hop")
+    BACKUP = "backup", _("Backup MX")
+
+
+class DomainQuerySet(models.QuerySet["Domain"]):
+    def hosted(self) -> DomainQuerySet:
+        return self.filter(delivery=Delivery.HOSTED)
+
+
+class Domain(models.Model):
+    name = models.CharField(_("name"), max_length=253, unique=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    delivery = models.CharField(
+        _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.HOSTED
+    )
+    # A Postfix transport_maps result; empty means the default transport for the domain class.
+    transport = models.CharField(_("transport"), max_length=255, blank=True)
+    # Limits: 0 means no limit.
+    max_mailboxes = models.PositiveIntegerField(_("max mailboxes"), default=0)
+    max_aliases = models.PositiveIntegerField(_("max aliases"), default=0)
+    max_mailbox_quota = models.PositiveBigIntegerField(
+        _("max quota per mailbox (bytes)"), default=0
+    )
+    total_quota = models.PositiveBigIntegerField(_("total quota (bytes)"), default=0)
+    # Owner of delivered mail for this domain's mailboxes; NULL falls back to ServerSettings.
+    uid = models.PositiveIntegerField(_("uid"), null=True, blank=True)
+    gid = models.PositiveIntegerField(_("gid"), null=True, blank=True)
+    admins = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="administered_domains",
+        blank=True,
+        verbose_name=_("domain admins"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DomainQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+        constraints = [
+            models.CheckConstraint(condition=Q(name=Lower("name")), name="domain_name_lowercase"),
+            models.CheckConstraint(condition=~Q(name=""), name="domain_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(delivery__in=[d.value for d in Delivery]), name="domain_delivery_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(delivery=Delivery.RELAY) | ~Q(transport=""),
+                name="domain_relay_has_transport",
+            ),
+            models.CheckConstraint(
+                condition=Q(uid__isnull=True) | Q(uid__gte=1, uid__lte=MAX_ID),
+                name="domain_uid_not_root",
+            ),
+            models.CheckConstraint(
+                condition=Q(gid__isnull=True) | Q(gid__gte=1, gid__lte=MAX_ID),
+                name="domain_gid_not_root",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return domain_to_unicode(self.name)
+
+    @property
+    def is_hosted(self) -> bool:
+        return self.delivery == Delivery.HOSTED
+
+
+class AliasDomain(models.Model):
+    """`name` receives mail for the same local parts of the hosted domain `target`."""
+
+    name = models.CharField(_("alias domain"), max_length=253, unique=True)
+    target = models.ForeignKey(
+        Domain, on_delete=models.CASCADE, related_name="alias_domains", verbose_name=_("target")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("alias domain")
+        verbose_name_plural = _("alias domains")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(name=Lower("name")), name="aliasdomain_name_lowercase"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="aliasdomain_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.target.name}"
+
+    @property
+    def display_name(self) -> str:
+        return domain_to_unicode(self.name)
+
+
+class ServerSettings(models.Model):
+    """The one row of server-wide defaults that the contract views read (id is always 1)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    default_uid = models.PositiveIntegerField(_("default uid"), default=5000)
+    default_gid = models.PositiveIntegerField(_("default gid"), default=5000)
+
+    class Meta:
+        verbose_name = _("server settings")
+        verbose_name_plural = _("server settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="serversettings_single_row"),
+            models.CheckConstraint(
+                condition=Q(default_uid__gte=1, default_uid__lte=MAX_ID), name="serversettings_uid"
+            ),
+            models.CheckConstraint(
+                condition=Q(default_gid__gte=1, default_gid__lte=MAX_ID), name="serversettings_gid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"uid {self.default_uid}, gid {self.default_gid}"
+
+    @classmethod
+    def load(cls) -> ServerSettings:
+        obj, _created = cls.objects.get_or_create(id=1)
+        return obj

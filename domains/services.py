@@ -1,0 +1,200 @@
+"""Writes of domains, alias domains and server defaults. Views, CLI and API all call these."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from domains.models import AliasDomain, Delivery, Domain, ServerSettings
+from domains.names import normalize_domain, normalize_transport
+from domains.selectors import domains_visible_to
+from mailadmin.writes import check_owner_id, save_checked
+
+Actor = AbstractBaseUser | None
+
+
+def _require_superuser(actor: Actor) -> None:
+    if actor is not None and not getattr(actor, "is_superuser", False):
+        raise PermissionDenied(_("Only a superadmin can do this."))
+
+
+def _check_delivery(delivery: str, transport: str) -> None:
+    if delivery not in Delivery.values:
+        raise ValidationError({"delivery": _("Choose hosted, relay or backup.")})
+    if delivery == Delivery.RELAY and not transport:
+        raise ValidationError(
+            {"transport": _("A relayed domain needs a next hop, e.g. smtp:[mx.example.net]:25.")}
+        )
+
+
+def _name_taken_by_alias_domain(name: str) -> bool:
+    return AliasDomain.objects.filter(name=name).exists()
+
+
+@transaction.atomic
+def domain_create(
+    *,
+    actor: Actor,
+    name: str,
+    description: str = "",
+    delivery: str = Delivery.HOSTED,
+    transport: str = "",
+    max_mailboxes: int = 0,
+    max_aliases: int = 0,
+    max_mailbox_quota: int = 0,
+    total_quota: int = 0,
+    uid: int | None = None,
+    gid: int | None = None,
+    active: bool = True,
+) -> Domain:
+    _require_superuser(actor)
+    try:
+        canonical = normalize_domain(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc}) from None
+    try:
+        transport = normalize_transport(transport)
+    except ValidationError as exc:
+        raise ValidationError({"transport": exc}) from None
+    _check_delivery(delivery, transport)
+    if _name_taken_by_alias_domain(canonical):
+        raise ValidationError(
+            {"name": _("%(name)s is already an alias domain.") % {"name": canonical}}
+        )
+    domain = Domain(
+        name=canonical,
+        description=description.strip(),
+        delivery=delivery,
+        transport=transport,
+        max_mailboxes=max_mailboxes,
+        max_aliases=max_aliases,
+        max_mailbox_quota=max_mailbox_quota,
+        total_quota=total_quota,
+        uid=check_owner_id(uid, field="uid"),
+        gid=check_owner_id(gid, field="gid"),
+        active=active,
+    )
+    save_checked(domain, conflict=_("The domain %(name)s already exists.") % {"name": canonical})
+    return domain
+
+
+_UPDATABLE = {
+    "description",
+    "delivery",
+    "transport",
+    "max_mailboxes",
+    "max_aliases",
+    "max_mailbox_quota",
+    "total_quota",
+    "uid",
+    "gid",
+    "active",
+}
+
+
+@transaction.atomic
+def domain_update(*, actor: Actor, domain: Domain, **changes: object) -> Domain:
+    """Change the given fields; a domain's name never changes (its mail paths depend on it)."""
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
+    if set(changes) & {"delivery", "transport", "uid", "gid"}:
+        # Delivery and ownership decide where mail goes: superadmin only.
+        _require_superuser(actor)
+    domain = domains_visible_to(actor).select_for_update().get(pk=domain.pk)
+    for field, value in changes.items():
+        setattr(domain, field, value)
+    try:
+        domain.transport = normalize_transport(domain.transport)
+    except ValidationError as exc:
+        raise ValidationError({"transport": exc}) from None
+    _check_delivery(domain.delivery, domain.transport)
+    check_owner_id(domain.uid, field="uid")
+    check_owner_id(domain.gid, field="gid")
+    save_checked(domain, conflict=_("The domain could not be saved."))
+    return domain
+
+
+def domain_set_active(*, actor: Actor, domain: Domain, active: bool) -> Domain:
+    return domain_update(actor=actor, domain=domain, active=active)
+
+
+@transaction.atomic
+def domain_delete(*, actor: Actor, domain: Domain) -> dict[str, int]:
+    """Delete the domain with its mailboxes, aliases and alias domains; returns what went."""
+    _require_superuser(actor)
+    _count, per_model = domain.delete()
+    return per_model
+
+
+@transaction.atomic
+def alias_domain_create(
+    *, actor: Actor, name: str, target: str, active: bool = True
+) -> AliasDomain:
+    """`name` becomes an alias of the hosted domain `target`; both must be the actor's."""
+    try:
+        canonical = normalize_domain(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc}) from None
+    try:
+        target_name = normalize_domain(target)
+    except ValidationError as exc:
+        raise ValidationError({"target": exc}) from None
+    visible = domains_visible_to(actor)
+    target_domain = visible.filter(name=target_name).first()
+    if target_domain is None:
+        raise ValidationError(
+            {"target": _("%(name)s is not one of your domains.") % {"name": target_name}}
+        )
+    if not target_domain.is_hosted:
+        raise ValidationError(
+            {"target": _("Only a hosted domain can be the target of an alias domain.")}
+        )
+    if canonical == target_name:
+        raise ValidationError({"name": _("A domain cannot be an alias of itself.")})
+    if Domain.objects.filter(name=canonical).exists():
+        raise ValidationError({"name": _("%(name)s is already a domain.") % {"name": canonical}})
+    alias_domain = AliasDomain(name=canonical, target=target_domain, active=active)
+    save_checked(
+        alias_domain, conflict=_("The alias domain %(name)s already exists.") % {"name": canonical}
+    )
+    return alias_domain
+
+
+def alias_domain_set_active(
+    *, actor: Actor, alias_domain: AliasDomain, active: bool
+) -> AliasDomain:
+    alias_domain = _alias_domain_for_update(actor, alias_domain)
+    alias_domain.active = active
+    alias_domain.save(update_fields=["active", "updated_at"])
+    return alias_domain
+
+
+@transaction.atomic
+def alias_domain_delete(*, actor: Actor, alias_domain: AliasDomain) -> None:
+    _alias_domain_for_update(actor, alias_domain).delete()
+
+
+def _alias_domain_for_update(actor: Actor, alias_domain: AliasDomain) -> AliasDomain:
+    return (
+        AliasDomain.objects.select_for_update()
+        .filter(target__in=domains_visible_to(actor))
+        .get(pk=alias_domain.pk)
+    )
+
+
+@transaction.atomic
+def server_settings_update(
+    *, actor: Actor, default_uid: int | None = None, default_gid: int | None = None
+) -> ServerSettings:
+    _require_superuser(actor)
+    row = ServerSettings.objects.select_for_update().get_or_create(id=1)[0]
+    if default_uid is not None:
+        row.default_uid = check_owner_id(default_uid, field="default_uid") or row.default_uid
+    if default_gid is not None:
+        row.default_gid = check_owner_id(default_gid, field="default_gid") or row.default_gid
+    row.full_clean()
+    row.save()
+    return row

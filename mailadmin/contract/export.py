@@ -1,0 +1,107 @@
+"""Write the generated files: atomically, mode 0640, never over a file a person edited.
+
+Each file carries a header with the SHA-256 of its body. On the next export a file whose body
+no longer matches its header (or that has no header) was edited by hand: the export stops
+before writing anything unless forced, so a set of files is never half-replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+FILE_MODE = 0o640
+SECRETS_MODE = 0o600
+SECRETS_FILE = ".mailadmin-secrets.json"
+_HEADER = re.compile(r"^(#|--) mailadmin export_maps: generated file, sha256 ([0-9a-f]{64})\n")
+
+
+class HandEdited(Exception):
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        super().__init__(", ".join(str(p) for p in paths))
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    status: str  # "created", "updated", "unchanged"
+
+
+def _comment(relative: str) -> str:
+    return "--" if relative.endswith(".sql") else "#"
+
+
+def with_header(relative: str, body: str) -> str:
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    return f"{_comment(relative)} mailadmin export_maps: generated file, sha256 {digest}\n{body}"
+
+
+def is_hand_edited(text: str) -> bool:
+    match = _HEADER.match(text)
+    if not match:
+        return True
+    body = text[match.end() :]
+    return hashlib.sha256(body.encode()).hexdigest() != match.group(2)
+
+
+def atomic_write(path: Path, content: str, mode: int = FILE_MODE) -> None:
+    """Write through a temporary file in the same folder, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)  # before any byte is written: the secret is never readable to others
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_files(out_dir: Path, files: dict[str, str], *, force: bool = False) -> list[Written]:
+    """Write every file of `files` under `out_dir`; refuse all if one was edited by hand."""
+    planned = []
+    edited = []
+    for relative, body in files.items():
+        path = out_dir / relative
+        content = with_header(relative, body)
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        if old is not None and old != content and is_hand_edited(old) and not force:
+            edited.append(path)
+        planned.append((path, content, old))
+    if edited:
+        raise HandEdited(edited)
+    results = []
+    for path, content, old in planned:
+        if old == content:
+            os.chmod(path, FILE_MODE)
+            results.append(Written(path, "unchanged"))
+            continue
+        atomic_write(path, content)
+        results.append(Written(path, "created" if old is None else "updated"))
+    return results
+
+
+def role_passwords(out_dir: Path, roles: tuple[str, ...], *, rotate: bool = False) -> dict[str, str]:
+    """The read-only roles' passwords: made once, kept in a 0600 file beside the export."""
+    path = out_dir / SECRETS_FILE
+    stored: dict[str, str] = {}
+    if path.exists() and not rotate:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    changed = False
+    for role in roles:
+        if not stored.get(role):
+            stored[role] = secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
+            changed = True
+    if changed:
+        atomic_write(path, json.dumps(stored, indent=2, sort_keys=True) + "\n", SECRETS_MODE)
+    return {role: stored[role] for role in roles}

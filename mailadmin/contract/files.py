@@ -1,0 +1,355 @@
+"""The text of every file the exporter writes: Postfix lookup tables, the main.cf lines, the
+Dovecot SQL config and the SQL that creates the read-only roles.
+
+Together with views_v1 this module is the mail-stack contract. The queries read only the
+views, filter on (domain, local_part) or domain so that each is one indexed lookup, and
+apply lower() to the key, so a key in odd case finds its row in every dialect.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+
+from mailadmin.contract import views_v1
+
+# Postfix substitutes %s (whole key), %u (local part) and %d (domain) and quotes them itself.
+# A query using %u or %d is skipped for a key without that part, which is why the catch-all
+# (key "@domain", empty %u) has a table of its own.
+POSTFIX_QUERIES: dict[str, str] = {
+    "virtual_mailbox_domains": (
+        "SELECT domain FROM mailadmin_postfix_domain WHERE domain = lower('%s') AND kind = 'hosted'"
+    ),
+    "virtual_alias_domains": (
+        "SELECT domain FROM mailadmin_postfix_domain WHERE domain = lower('%s') AND kind = 'alias'"
+    ),
+    "relay_domains": (
+        "SELECT domain FROM mailadmin_postfix_domain"
+        " WHERE domain = lower('%s') AND kind IN ('relay', 'backup')"
+    ),
+    "transport_maps": (
+        "SELECT transport FROM mailadmin_postfix_domain"
+        " WHERE domain = lower('%s') AND transport <> ''"
+    ),
+    "virtual_mailbox_maps": (
+        "SELECT maildir FROM mailadmin_postfix_mailbox"
+        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+    ),
+    "virtual_uid_maps": (
+        "SELECT uid FROM mailadmin_postfix_mailbox"
+        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+    ),
+    "virtual_gid_maps": (
+        "SELECT gid FROM mailadmin_postfix_mailbox"
+        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+    ),
+    "virtual_alias_maps": (
+        "SELECT destination FROM mailadmin_postfix_alias"
+        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+    ),
+    # Only the key "@domain" may reach a catch-all row; "user@domain" must not.
+    "virtual_alias_catchall_maps": (
+        "SELECT destination FROM mailadmin_postfix_alias"
+        " WHERE domain = lower('%d') AND local_part = '' AND substr('%s', 1, 1) = '@'"
+    ),
+    "smtpd_sender_login_maps": (
+        "SELECT login FROM mailadmin_postfix_sender_login"
+        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+    ),
+}
+
+# main.cf parameter -> the lookup tables it names, in lookup order.
+MAIN_CF_MAPS: dict[str, tuple[str, ...]] = {
+    "virtual_mailbox_domains": ("virtual_mailbox_domains",),
+    "virtual_alias_domains": ("virtual_alias_domains",),
+    "virtual_alias_maps": ("virtual_alias_maps", "virtual_alias_catchall_maps"),
+    "virtual_mailbox_maps": ("virtual_mailbox_maps",),
+    "virtual_uid_maps": ("virtual_uid_maps",),
+    "virtual_gid_maps": ("virtual_gid_maps",),
+    "relay_domains": ("relay_domains",),
+    "transport_maps": ("transport_maps",),
+    "smtpd_sender_login_maps": ("smtpd_sender_login_maps",),
+}
+
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything the generated files need to know about the installation."""
+
+    dialect: str
+    database: str  # database name, or the SQLite file path
+    hosts: tuple[tuple[str, int | None], ...] = ()
+    postfix_role: str = "mailadmin_postfix"
+    dovecot_role: str = "mailadmin_dovecot"
+    postfix_password: str = ""
+    dovecot_password: str = ""
+    postfix_dir: str = "/etc/postfix/mailadmin"
+    dovecot_dir: str = "/etc/dovecot"
+    mail_base: str = "/var/vmail"
+    min_uid: int = 1000
+    password_scheme: str = "ARGON2ID"
+    mynetworks: str = "127.0.0.0/8 [::1]/128"
+    proxy: bool = True
+    mysql_role_host: str = "%"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if self.dialect not in ("pgsql", "mysql", "sqlite"):
+            raise ValueError(f"unknown dialect {self.dialect!r}: use pgsql, mysql or sqlite")
+        for role in (self.postfix_role, self.dovecot_role):
+            if not _ROLE.match(role):
+                raise ValueError(f"role name {role!r}: use lowercase letters, digits and _")
+        if self.postfix_role == self.dovecot_role:
+            raise ValueError("the Postfix and Dovecot roles must differ")
+        for label, path in (
+            ("mail base", self.mail_base),
+            ("Postfix config dir", self.postfix_dir),
+            ("Dovecot config dir", self.dovecot_dir),
+        ):
+            if not _SAFE_PATH.match(path) or "/../" in path + "/":
+                raise ValueError(f"{label} {path!r}: an absolute path of plain characters")
+        if self.dialect == "sqlite" and not _SAFE_PATH.match(self.database):
+            raise ValueError(f"SQLite database path {self.database!r}: an absolute plain path")
+        if self.min_uid < 1:
+            raise ValueError("the minimum uid must be at least 1")
+
+
+def _postfix_hosts(target: Target) -> str:
+    hosts = []
+    for host, port in target.hosts or (("localhost", None),):
+        if host.startswith("/"):
+            hosts.append(f"unix:{host}")
+        else:
+            name = f"[{host}]" if ":" in host else host
+            hosts.append(f"inet:{name}:{port}" if port else f"inet:{name}")
+    return " ".join(hosts)
+
+
+def postfix_table(target: Target, name: str) -> str:
+    query = POSTFIX_QUERIES[name]
+    if target.dialect == "sqlite":
+        return f"dbpath = {target.database}\nquery = {query}\n"
+    return (
+        f"hosts = {_postfix_hosts(target)}\n"
+        f"user = {target.postfix_role}\n"
+        f"password = {target.postfix_password}\n"
+        f"dbname = {target.database}\n"
+        f"query = {query}\n"
+    )
+
+
+def table_reference(target: Target, name: str) -> str:
+    prefix = "proxy:" if target.proxy else ""
+    return f"{prefix}{target.dialect}:{target.postfix_dir}/{name}.cf"
+
+
+def main_cf_lines(target: Target) -> str:
+    lines = [
+        "# Apply with: grep -v '^#' main.cf.lines | while read -r l; do postconf -e \"$l\"; done",
+        "# Mail for these domains is looked up in mailadmin's database at every message.",
+    ]
+    for parameter, tables in MAIN_CF_MAPS.items():
+        refs = ", ".join(table_reference(target, t) for t in tables)
+        lines.append(f"{parameter} = {refs}")
+    lines += [
+        f"virtual_mailbox_base = {target.mail_base}",
+        f"virtual_minimum_uid = {target.min_uid}",
+        "virtual_transport = virtual",
+        # Hosted domains live in virtual_mailbox_domains only; the local domain class is just
+        # the machine itself.
+        "mydestination = localhost",
+        # Never an open relay: only these networks and authenticated clients may relay, every
+        # other recipient must be one of our domains.
+        f"mynetworks = {target.mynetworks}",
+        "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated,"
+        " reject_unauth_destination",
+        "smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,"
+        " reject_unauth_destination",
+        # Unknown users of our domains are refused at RCPT time, not bounced later.
+        "smtpd_reject_unlisted_recipient = yes",
+        # An authenticated client sends only as the addresses its login owns.
+        "smtpd_sender_restrictions = reject_authenticated_sender_login_mismatch",
+        # SASL through Dovecot (auth-mailadmin.conf.ext opens private/auth for Postfix).
+        "smtpd_sasl_type = dovecot",
+        "smtpd_sasl_path = private/auth",
+        "smtpd_sasl_auth_enable = yes",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _dovecot_connect(target: Target) -> str:
+    if target.dialect == "sqlite":
+        return target.database
+    parts = []
+    for host, port in target.hosts or (("localhost", None),):
+        parts.append(f"host={host}")
+        if port:
+            parts.append(f"port={port}")
+    parts += [
+        f"dbname={target.database}",
+        f"user={target.dovecot_role}",
+        f"password={target.dovecot_password}",
+    ]
+    return " ".join(parts)
+
+
+def _dovecot_user_query(target: Target) -> str:
+    base = target.mail_base.rstrip("/")
+
+    def cat(*parts: str) -> str:
+        if target.dialect == "mysql":
+            return "CONCAT(" + ", ".join(parts) + ")"
+        return " || ".join(parts)
+
+    home = cat(f"'{base}/'", "home")
+    mbox = cat(f"'mbox:~/mail:INBOX={base}/'", "maildir")
+    maildir = cat(f"'maildir:{base}/'", "maildir")
+    mail = f"CASE format WHEN 'mbox' THEN {mbox} ELSE {maildir} END"
+    quota_rule = cat("'*:bytes='", "quota_bytes")
+    quota = f"CASE WHEN quota_bytes > 0 THEN {quota_rule} ELSE NULL END"
+    return (
+        f"SELECT {home} AS home, {mail} AS mail, uid, gid, {quota} AS quota_rule"
+        " FROM mailadmin_dovecot_userdb WHERE domain = '%d' AND local_part = '%n'"
+    )
+
+
+def dovecot_sql_conf(target: Target) -> str:
+    return (
+        f"driver = {target.dialect}\n"
+        f"connect = {_dovecot_connect(target)}\n"
+        f"default_pass_scheme = {target.password_scheme}\n"
+        "password_query = SELECT username AS user, password FROM mailadmin_dovecot_passdb"
+        " WHERE domain = '%d' AND local_part = '%n'\n"
+        f"user_query = {_dovecot_user_query(target)}\n"
+        "iterate_query = SELECT username AS user FROM mailadmin_dovecot_userdb\n"
+    )
+
+
+def dovecot_auth_conf(target: Target) -> str:
+    args = f"{target.dovecot_dir}/dovecot-sql.conf.ext"
+    return (
+        "# Include from conf.d/10-auth.conf in place of auth-system.conf.ext:\n"
+        "#   !include auth-mailadmin.conf.ext\n"
+        "# Logins are full addresses; mailadmin stores them lowercase.\n"
+        "auth_username_format = %Lu\n"
+        f"first_valid_uid = {target.min_uid}\n"
+        "passdb {\n"
+        "  driver = sql\n"
+        f"  args = {args}\n"
+        "}\n"
+        "userdb {\n"
+        "  driver = sql\n"
+        f"  args = {args}\n"
+        "}\n"
+        "# Postfix authenticates SMTP clients through this socket (smtpd_sasl_path).\n"
+        "service auth {\n"
+        "  unix_listener /var/spool/postfix/private/auth {\n"
+        "    mode = 0660\n"
+        "    user = postfix\n"
+        "    group = postfix\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+def scram_sha_256(password: str, salt_seed: str, iterations: int = 4096) -> str:
+    """A PostgreSQL SCRAM-SHA-256 verifier, so roles.sql never holds a password in clear.
+
+    The salt is derived from the password and the role so that exporting twice gives the same
+    file (the hand-edit check compares contents).
+    """
+    salt = hashlib.sha256(f"{salt_seed}\0{password}".encode()).digest()[:16]
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def mysql_native_password(password: str) -> str:
+    """MariaDB's mysql_native_password hash: '*' + SHA1(SHA1(password)) in upper hex."""
+    digest = hashlib.sha1(hashlib.sha1(password.encode()).digest()).hexdigest()  # noqa: S324
+    return "*" + digest.upper()
+
+
+def roles_sql(target: Target) -> str:
+    roles = (
+        (target.postfix_role, target.postfix_password, views_v1.POSTFIX_VIEWS),
+        (target.dovecot_role, target.dovecot_password, views_v1.ALL_VIEWS),
+    )
+    if target.dialect == "pgsql":
+        return _pgsql_roles(target, roles)
+    if target.dialect == "mysql":
+        return _mysql_roles(target, roles)
+    return (
+        "-- SQLite has no roles: whoever can read the database file can read every view,\n"
+        "-- password hashes included. Make the file readable by the panel and Dovecot only\n"
+        "-- (for example owner mailadmin, group dovecot, mode 0640, Postfix through proxymap\n"
+        "-- running as root), or use PostgreSQL, which keeps Postfix away from the hashes.\n"
+    )
+
+
+def _pgsql_roles(target: Target, roles: tuple[tuple[str, str, tuple[str, ...]], ...]) -> str:
+    database = target.database.replace('"', '""')
+    out = [
+        f"-- Run as the owner of the database: psql -d {target.database} -f roles.sql",
+        "-- Read-only roles: Postfix may read the Postfix views only (no password hashes);",
+        "-- Dovecot may also read mailadmin_dovecot_passdb. Neither can read a table.",
+    ]
+    for role, password, views in roles:
+        out += [
+            "DO $$ BEGIN",
+            f"  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN",
+            f"    CREATE ROLE {role};",
+            "  END IF;",
+            "END $$;",
+            f"ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
+            f" PASSWORD '{scram_sha_256(password, role)}';",
+            f"ALTER ROLE {role} SET default_transaction_read_only = on;",
+            f'GRANT CONNECT ON DATABASE "{database}" TO {role};',
+            f"GRANT USAGE ON SCHEMA public TO {role};",
+            f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role};",
+            f"GRANT SELECT ON {', '.join(views)} TO {role};",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def _mysql_roles(target: Target, roles: tuple[tuple[str, str, tuple[str, ...]], ...]) -> str:
+    database = target.database.replace("`", "``")
+    host = target.mysql_role_host.replace("'", "")
+    out = [
+        f"-- Run as an administrator: mariadb {target.database} < roles.sql",
+        "-- Read-only roles: Postfix may read the Postfix views only (no password hashes);",
+        "-- Dovecot may also read mailadmin_dovecot_passdb. Neither can read a table.",
+    ]
+    for role, password, views in roles:
+        account = f"'{role}'@'{host}'"
+        hashed = mysql_native_password(password)
+        out += [
+            f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY PASSWORD '{hashed}';",
+            f"ALTER USER {account} IDENTIFIED BY PASSWORD '{hashed}';",
+            f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
+        ]
+        out += [f"GRANT SELECT ON `{database}`.`{view}` TO {account};" for view in views]
+    return "\n".join(out) + "\n"
+
+
+def render_all(target: Target) -> dict[str, str]:
+    """Relative path -> content of every file for `target`."""
+    target.check()
+    files = {f"postfix/{name}.cf": postfix_table(target, name) for name in POSTFIX_QUERIES}
+    files["postfix/main.cf.lines"] = main_cf_lines(target)
+    files["dovecot/dovecot-sql.conf.ext"] = dovecot_sql_conf(target)
+    files["dovecot/auth-mailadmin.conf.ext"] = dovecot_auth_conf(target)
+    files["sql/roles.sql"] = roles_sql(target)
+    return files

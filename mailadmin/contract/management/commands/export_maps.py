@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from mailadmin import dburl
+from mailadmin.contract.dialects import DIALECTS, dialect_of
+from mailadmin.contract.export import HandEdited, role_passwords, write_files
+from mailadmin.contract.files import Target, render_all
+from mailboxes.passwords import default_scheme
+
+
+class Command(BaseCommand):
+    help = "Write the Postfix lookup tables, main.cf lines, Dovecot SQL config and role SQL."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dialect", choices=DIALECTS, help="default: the panel's database")
+        parser.add_argument("--out", required=True, type=Path, help="folder to write into")
+        parser.add_argument(
+            "--db-url",
+            help="where Postfix and Dovecot reach the database, without user or password "
+            "(postgresql://db1,db2:5432/mailadmin); default: the panel's database",
+        )
+        parser.add_argument("--postfix-role", default="mailadmin_postfix")
+        parser.add_argument("--dovecot-role", default="mailadmin_dovecot")
+        parser.add_argument(
+            "--postfix-dir",
+            default="/etc/postfix/mailadmin",
+            help="where the .cf files will be installed (named in main.cf)",
+        )
+        parser.add_argument(
+            "--dovecot-dir", default="/etc/dovecot", help="where the Dovecot files will be installed"
+        )
+        parser.add_argument("--mynetworks", default="127.0.0.0/8 [::1]/128")
+        parser.add_argument("--no-proxy", action="store_true", help="do not use proxy: tables")
+        parser.add_argument("--mysql-role-host", default="%")
+        parser.add_argument(
+            "--rotate-passwords", action="store_true", help="new passwords for the two roles"
+        )
+        parser.add_argument("--force", action="store_true", help="overwrite hand-edited files")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        target = self._target(options)
+        files = render_all(target)
+        try:
+            results = write_files(options["out"], files, force=options["force"])
+        except HandEdited as exc:
+            names = ", ".join(str(p) for p in exc.paths)
+            raise CommandError(
+                f"edited by hand since the last export, kept as they are: {names} "
+                "(nothing was written; --force overwrites them)"
+            ) from None
+        except OSError as exc:
+            raise CommandError(f"cannot write {exc.filename}: {exc.strerror}") from None
+        for result in results:
+            self.stdout.write(f"{result.status:9} {result.path}")
+
+    def _target(self, options: dict[str, Any]) -> Target:
+        own_dialect = dialect_of(connection)
+        dialect = options["dialect"] or own_dialect
+        if options["db_url"]:
+            try:
+                url = dburl.parse(options["db_url"])
+            except ValueError as exc:
+                raise CommandError(f"--db-url: {exc}") from None
+            if url.password:
+                raise CommandError(
+                    "--db-url must not carry a password (argv is visible to every user); "
+                    f"the role passwords are generated and kept in {options['out']}/"
+                    ".mailadmin-secrets.json"
+                )
+            if url.dialect != dialect:
+                raise CommandError(f"--db-url is a {url.dialect} URL but --dialect is {dialect}")
+            hosts, database = url.hosts, url.name
+            if dialect == "sqlite":
+                database = str(Path(url.name).resolve())
+        elif dialect == own_dialect:
+            db = settings.DATABASES["default"]
+            database = str(db["NAME"])
+            hosts = ((db["HOST"] or "localhost", int(db["PORT"]) if db.get("PORT") else None),)
+        else:
+            raise CommandError(f"--db-url is needed: the panel's own database is {own_dialect}")
+        passwords: dict[str, str] = {}
+        if dialect != "sqlite":
+            try:
+                options["out"].mkdir(parents=True, exist_ok=True, mode=0o750)
+                passwords = role_passwords(
+                    options["out"],
+                    (options["postfix_role"], options["dovecot_role"]),
+                    rotate=options["rotate_passwords"],
+                )
+            except OSError as exc:
+                raise CommandError(f"cannot write to {options['out']}: {exc.strerror}") from None
+        target = Target(
+            dialect=dialect,
+            database=database,
+            hosts=tuple(hosts),
+            postfix_role=options["postfix_role"],
+            dovecot_role=options["dovecot_role"],
+            postfix_password=passwords.get(options["postfix_role"], ""),
+            dovecot_password=passwords.get(options["dovecot_role"], ""),
+            postfix_dir=options["postfix_dir"],
+            dovecot_dir=options["dovecot_dir"],
+            mail_base=settings.MAILADMIN_MAIL_BASE,
+            min_uid=settings.MAILADMIN_MIN_UID,
+            password_scheme=default_scheme(),
+            mynetworks=options["mynetworks"],
+            proxy=not options["no_proxy"],
+            mysql_role_host=options["mysql_role_host"],
+        )
+        try:
+            target.check()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        return target

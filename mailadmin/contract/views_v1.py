@@ -1,0 +1,177 @@
+"""Version 1 of the mail-stack contract: the SQL views Postfix and Dovecot read.
+
+The views are the public interface of mailadmin's database. Tables behind them may change;
+the view names, columns and meaning may not without a new version (views_v2.py and a migration).
+Every lookup the generated configuration makes filters on (domain, local_part) or on domain,
+which reach the unique indexes of the tables through the views, so each is one indexed query.
+
+Views (columns):
+- mailadmin_postfix_domain (domain, kind, transport): active domains; kind is hosted, relay,
+  backup or alias (an active alias domain of an active hosted domain).
+- mailadmin_postfix_mailbox (local_part, domain, maildir, uid, gid): deliverable mailboxes;
+  uid/gid resolved mailbox > domain > server default.
+- mailadmin_postfix_alias (local_part, domain, destination): virtual_alias_maps, one row per
+  destination. Catch-alls have an empty local part. Every mailbox that has no alias answers for
+  itself, so that a catch-all never takes a real mailbox's mail. In an alias domain each
+  address of the target answers with the target address, and the alias domain gets a
+  catch-all only when its target has one, so unknown users are refused at RCPT time.
+- mailadmin_postfix_sender_login (local_part, domain, login): smtpd_sender_login_maps.
+- mailadmin_dovecot_userdb (username, local_part, domain, home, maildir, format, uid, gid,
+  quota_bytes): paths relative to the mail base.
+- mailadmin_dovecot_passdb (username, local_part, domain, password): the only view with hashes.
+"""
+
+from __future__ import annotations
+
+POSTFIX_VIEWS = (
+    "mailadmin_postfix_domain",
+    "mailadmin_postfix_mailbox",
+    "mailadmin_postfix_alias",
+    "mailadmin_postfix_sender_login",
+)
+DOVECOT_VIEWS = ("mailadmin_dovecot_userdb", "mailadmin_dovecot_passdb")
+ALL_VIEWS = POSTFIX_VIEWS + DOVECOT_VIEWS
+
+# Booleans are true/false in PostgreSQL and 1/0 in MariaDB and SQLite; a bare column is a
+# valid condition in all three.
+_HOSTED = "d.active AND d.delivery = 'hosted'"
+
+
+def _concat(dialect: str, *parts: str) -> str:
+    if dialect == "mysql":
+        return "CONCAT(" + ", ".join(parts) + ")"
+    return " || ".join(parts)
+
+
+def _home(dialect: str) -> str:
+    return _concat(dialect, "d.name", "'/'", "m.local_part")
+
+
+def view_statements(dialect: str) -> list[tuple[str, str]]:
+    """(view name, SELECT body) for `dialect`: pgsql, mysql or sqlite."""
+    address = _concat(dialect, "m.local_part", "'@'", "d.name")
+    alias_address = _concat(dialect, "a.local_part", "'@'", "d.name")
+    catchall_target = _concat(dialect, "'@'", "d.name")
+    settings_join = "LEFT JOIN domains_serversettings s ON s.id = 1"
+    return [
+        (
+            "mailadmin_postfix_domain",
+            f"""
+SELECT d.name AS domain, d.delivery AS kind, d.transport AS transport
+  FROM domains_domain d
+ WHERE d.active
+UNION ALL
+SELECT ad.name, 'alias', ''
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+ WHERE ad.active AND {_HOSTED}""",
+        ),
+        (
+            "mailadmin_postfix_mailbox",
+            f"""
+SELECT m.local_part AS local_part, d.name AS domain, m.path AS maildir,
+       COALESCE(m.uid, d.uid, s.default_uid) AS uid,
+       COALESCE(m.gid, d.gid, s.default_gid) AS gid
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+  {settings_join}
+ WHERE m.active AND {_HOSTED}""",
+        ),
+        (
+            "mailadmin_postfix_alias",
+            f"""
+SELECT a.local_part AS local_part, d.name AS domain, t.address AS destination
+  FROM mailboxes_alias a
+  JOIN domains_domain d ON d.id = a.domain_id
+  JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
+ WHERE a.active AND {_HOSTED}
+UNION ALL
+SELECT m.local_part, d.name, {address}
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE {_HOSTED}
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a
+                    WHERE a.domain_id = m.domain_id AND a.local_part = m.local_part AND a.active)
+UNION ALL
+SELECT m.local_part, ad.name, {address}
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_mailbox m ON m.domain_id = d.id
+ WHERE ad.active AND {_HOSTED}
+UNION ALL
+SELECT a.local_part, ad.name, {alias_address}
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_alias a ON a.domain_id = d.id
+ WHERE ad.active AND {_HOSTED} AND a.active AND a.local_part <> ''
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_mailbox m
+                    WHERE m.domain_id = a.domain_id AND m.local_part = a.local_part)
+UNION ALL
+SELECT '', ad.name, {catchall_target}
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+ WHERE ad.active AND {_HOSTED}
+   AND EXISTS (SELECT 1 FROM mailboxes_alias a
+                WHERE a.domain_id = d.id AND a.local_part = '' AND a.active)""",
+        ),
+        (
+            "mailadmin_postfix_sender_login",
+            f"""
+SELECT m.local_part AS local_part, d.name AS domain, {address} AS login
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE m.active AND {_HOSTED}
+UNION ALL
+SELECT a.local_part, d.name, t.address
+  FROM mailboxes_alias a
+  JOIN domains_domain d ON d.id = a.domain_id
+  JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
+ WHERE a.active AND a.local_part <> '' AND {_HOSTED}
+UNION ALL
+SELECT m.local_part, ad.name, {address}
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_mailbox m ON m.domain_id = d.id
+ WHERE ad.active AND m.active AND {_HOSTED}""",
+        ),
+        (
+            "mailadmin_dovecot_userdb",
+            f"""
+SELECT {address} AS username, m.local_part AS local_part, d.name AS domain,
+       {_home(dialect)} AS home, m.path AS maildir, m.format AS format,
+       COALESCE(m.uid, d.uid, s.default_uid) AS uid,
+       COALESCE(m.gid, d.gid, s.default_gid) AS gid,
+       m.quota AS quota_bytes
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+  {settings_join}
+ WHERE m.active AND {_HOSTED}""",
+        ),
+        (
+            "mailadmin_dovecot_passdb",
+            f"""
+SELECT {address} AS username, m.local_part AS local_part, d.name AS domain,
+       m.password AS password
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE m.active AND {_HOSTED}""",
+        ),
+    ]
+
+
+def create_sql(dialect: str) -> list[str]:
+    statements = []
+    for name, body in view_statements(dialect):
+        if dialect == "pgsql":
+            statements.append(f"CREATE OR REPLACE VIEW {name} AS{body}")
+        elif dialect == "mysql":
+            # SQL SECURITY DEFINER: the read-only roles need SELECT on the view, not the tables.
+            statements.append(f"CREATE OR REPLACE SQL SECURITY DEFINER VIEW {name} AS{body}")
+        else:
+            statements.append(f"DROP VIEW IF EXISTS {name}")
+            statements.append(f"CREATE VIEW {name} AS{body}")
+    return statements
+
+
+def drop_sql(dialect: str) -> list[str]:
+    return [f"DROP VIEW IF EXISTS {name}" for name in reversed(ALL_VIEWS)]

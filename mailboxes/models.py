@@ -1,0 +1,144 @@
+"""Mailboxes and aliases of hosted domains.
+
+An address is a local part in a domain; both are stored lowercase. A mailbox and an alias may
+share an address: the alias then decides where that address's mail goes, and it keeps a copy in
+the mailbox only when the mailbox's own address is one of its destinations (Postfix delivers an
+address that expands to itself). See docs/addresses.md.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from domains.models import MAX_ID, Domain
+
+
+class StorageFormat(models.TextChoices):
+    MAILDIR = "maildir", _("Maildir")
+    MBOX = "mbox", _("mbox")
+
+
+class Mailbox(models.Model):
+    domain = models.ForeignKey(
+        Domain, on_delete=models.CASCADE, related_name="mailboxes", verbose_name=_("domain")
+    )
+    local_part = models.CharField(_("local part"), max_length=64)
+    name = models.CharField(_("display name"), max_length=255, blank=True)
+    # Dovecot's {SCHEME}hash form; see mailboxes.passwords.
+    password = models.CharField(_("password hash"), max_length=255)
+    quota = models.PositiveBigIntegerField(
+        _("quota (bytes)"), default=0, help_text=_("0: no limit")
+    )
+    format = models.CharField(
+        _("storage format"), max_length=10, choices=StorageFormat.choices, default="maildir"
+    )
+    # Under the mail base: "domain/local/" (Maildir, trailing slash) or "domain/local/mbox".
+    path = models.CharField(_("path"), max_length=400)
+    uid = models.PositiveIntegerField(_("uid"), null=True, blank=True)
+    gid = models.PositiveIntegerField(_("gid"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["domain__name", "local_part"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "local_part"], name="mailbox_address_unique"),
+            models.CheckConstraint(
+                condition=Q(local_part=Lower("local_part")), name="mailbox_local_part_lowercase"
+            ),
+            models.CheckConstraint(
+                condition=~Q(local_part=""), name="mailbox_local_part_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(password__startswith="{"), name="mailbox_password_has_scheme"
+            ),
+            models.CheckConstraint(
+                condition=Q(format="maildir", path__endswith="/")
+                | Q(format="mbox") & ~Q(path__endswith="/"),
+                name="mailbox_path_matches_format",
+            ),
+            models.CheckConstraint(
+                condition=~Q(path__startswith="/") & ~Q(path__contains=".."),
+                name="mailbox_path_under_base",
+            ),
+            models.CheckConstraint(
+                condition=Q(uid__isnull=True) | Q(uid__gte=1, uid__lte=MAX_ID),
+                name="mailbox_uid_not_root",
+            ),
+            models.CheckConstraint(
+                condition=Q(gid__isnull=True) | Q(gid__gte=1, gid__lte=MAX_ID),
+                name="mailbox_gid_not_root",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain.name}"
+
+
+class Alias(models.Model):
+    """Mail for `local_part@domain` goes to every destination; an empty local part is the
+    domain's catch-all, which takes only addresses that are neither a mailbox nor an alias."""
+
+    domain = models.ForeignKey(
+        Domain, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("domain")
+    )
+    local_part = models.CharField(_("local part"), max_length=64, blank=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["domain__name", "local_part"]
+        verbose_name = _("alias")
+        verbose_name_plural = _("aliases")
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "local_part"], name="alias_address_unique"),
+            models.CheckConstraint(
+                condition=Q(local_part=Lower("local_part")), name="alias_local_part_lowercase"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain.name}"
+
+    @property
+    def is_catchall(self) -> bool:
+        return self.local_part == ""
+
+
+class AliasDestination(models.Model):
+    """One destination of an alias: a row each, never a comma-joined list."""
+
+    alias = models.ForeignKey(Alias, on_delete=models.CASCADE, related_name="destinations")
+    address = models.CharField(_("destination"), max_length=254)
+
+    class Meta:
+        ordering = ["address"]
+        constraints = [
+            models.UniqueConstraint(fields=["alias", "address"], name="aliasdestination_unique"),
+            models.CheckConstraint(
+                condition=Q(address=Lower("address")), name="aliasdestination_lowercase"
+            ),
+            models.CheckConstraint(
+                condition=Q(address__contains="@") & ~Q(address__startswith="@"),
+                name="aliasdestination_is_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address

@@ -1,0 +1,74 @@
+"""Reads of mailboxes and aliases, scoped through domains.selectors."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from domains.models import Domain
+from domains.names import split_address
+from domains.selectors import User, domains_visible_to
+from mailboxes.models import Alias, AliasDestination, Mailbox
+
+
+def mailboxes_visible_to(user: User | None) -> QuerySet[Mailbox]:
+    return Mailbox.objects.filter(domain__in=domains_visible_to(user)).select_related("domain")
+
+
+def mailbox_list(
+    *, user: User | None, domain: Domain | None = None, search: str = ""
+) -> QuerySet[Mailbox]:
+    qs = mailboxes_visible_to(user)
+    if domain is not None:
+        qs = qs.filter(domain=domain)
+    if search:
+        term = search.strip().lower()
+        qs = qs.filter(Q(local_part__contains=term) | Q(name__icontains=search.strip()))
+    return qs.order_by("domain__name", "local_part")
+
+
+def mailbox_get(*, user: User | None, address: str) -> Mailbox:
+    try:
+        local_part, domain_name = split_address(address)
+    except ValidationError:
+        raise Http404("no such mailbox") from None
+    try:
+        return mailboxes_visible_to(user).get(domain__name=domain_name, local_part=local_part)
+    except Mailbox.DoesNotExist:
+        raise Http404("no such mailbox") from None
+
+
+def aliases_visible_to(user: User | None) -> QuerySet[Alias]:
+    return Alias.objects.filter(domain__in=domains_visible_to(user)).select_related("domain")
+
+
+def alias_list(
+    *, user: User | None, domain: Domain | None = None, search: str = ""
+) -> QuerySet[Alias]:
+    """Aliases with their destinations prefetched (two queries, whatever the page size)."""
+    qs = aliases_visible_to(user)
+    if domain is not None:
+        qs = qs.filter(domain=domain)
+    if search:
+        term = search.strip().lower()
+        qs = qs.filter(Q(local_part__contains=term) | Q(destinations__address__contains=term))
+        qs = qs.distinct()
+    return (
+        qs.annotate(destination_count=Count("destinations"))
+        .prefetch_related(
+            Prefetch("destinations", queryset=AliasDestination.objects.order_by("address"))
+        )
+        .order_by("domain__name", "local_part")
+    )
+
+
+def alias_get(*, user: User | None, address: str) -> Alias:
+    try:
+        local_part, domain_name = split_address(address, allow_catchall=True)
+    except ValidationError:
+        raise Http404("no such alias") from None
+    try:
+        return aliases_visible_to(user).get(domain__name=domain_name, local_part=local_part)
+    except Alias.DoesNotExist:
+        raise Http404("no such alias") from None
