@@ -24,7 +24,7 @@ def domains_visible_to(user: User | None) -> QuerySet[Domain]:
         return Domain.objects.all()
     if not user.is_authenticated or not getattr(user, "is_active", False):
         return Domain.objects.none()
-    return Domain.objects.filter(admins=user)
+    return Domain.objects.filter(admins__pk=user.pk)
 
 
 def domain_list(*, user: User | None, search: str = "") -> QuerySet[Domain]:

@@ -105,10 +105,15 @@ def to_django(url: str, base_dir: Any) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(path),
+            # IMMEDIATE: a writer takes the lock when its transaction starts, so two requests
+            # queue instead of failing halfway; WAL lets readers go on meanwhile.
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL;",
             },
+            # A file, not :memory:, so that tests see the locking the panel lives with.
+            "TEST": {"NAME": str(path.with_name(path.stem + "-test.sqlite3"))},
         }
     engine = {"pgsql": "django.db.backends.postgresql", "mysql": "django.db.backends.mysql"}[
         db.dialect

@@ -56,7 +56,8 @@ class Mailbox(models.Model):
                 condition=~Q(local_part=""), name="mailbox_local_part_not_empty"
             ),
             models.CheckConstraint(
-                condition=Q(password__startswith="{"), name="mailbox_password_has_scheme"
+                condition=Q(password__startswith="{"),  # noqa: S106 - a scheme prefix, not a secret
+                name="mailbox_password_has_scheme",
             ),
             models.CheckConstraint(
                 condition=Q(format="maildir", path__endswith="/")

@@ -91,7 +91,9 @@ def write_files(out_dir: Path, files: dict[str, str], *, force: bool = False) ->
     return results
 
 
-def role_passwords(out_dir: Path, roles: tuple[str, ...], *, rotate: bool = False) -> dict[str, str]:
+def role_passwords(
+    out_dir: Path, roles: tuple[str, ...], *, rotate: bool = False
+) -> dict[str, str]:
     """The read-only roles' passwords: made once, kept in a 0600 file beside the export."""
     path = out_dir / SECRETS_FILE
     stored: dict[str, str] = {}

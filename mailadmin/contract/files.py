@@ -93,7 +93,7 @@ class Target:
     dovecot_dir: str = "/etc/dovecot"
     mail_base: str = "/var/vmail"
     min_uid: int = 1000
-    password_scheme: str = "ARGON2ID"
+    password_scheme: str = "ARGON2ID"  # noqa: S105 - a scheme name
     mynetworks: str = "127.0.0.0/8 [::1]/128"
     proxy: bool = True
     mysql_role_host: str = "%"

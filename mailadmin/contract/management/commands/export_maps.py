@@ -33,7 +33,9 @@ class Command(BaseCommand):
             help="where the .cf files will be installed (named in main.cf)",
         )
         parser.add_argument(
-            "--dovecot-dir", default="/etc/dovecot", help="where the Dovecot files will be installed"
+            "--dovecot-dir",
+            default="/etc/dovecot",
+            help="where the Dovecot files will be installed",
         )
         parser.add_argument("--mynetworks", default="127.0.0.0/8 [::1]/128")
         parser.add_argument("--no-proxy", action="store_true", help="do not use proxy: tables")

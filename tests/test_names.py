@@ -1,0 +1,194 @@
+"""Validation of domains, local parts and addresses, with the inputs a fuzzer would try."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domains.names import (
+    domain_to_unicode,
+    normalize_address,
+    normalize_domain,
+    normalize_local_part,
+    normalize_transport,
+    split_address,
+)
+from mailboxes.quota import format_size, parse_size
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("Example.COM", "example.com"),
+        ("example.com.", "example.com"),
+        ("  mail.example.org ", "mail.example.org"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("ПРИКЛАД.укр", "xn--80aikifvh.xn--j1amh"),
+        ("faß.de", "xn--fa-hia.de"),  # IDNA 2008: ß is kept, not mapped to "ss" as in 2003
+        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+    ],
+)
+def test_domains_are_stored_as_lowercase_a_labels(raw, canonical):
+    assert normalize_domain(raw) == canonical
+
+
+def test_a_label_is_shown_in_unicode():
+    assert domain_to_unicode("xn--bcher-kva.example") == "bücher.example"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "localhost",
+        "exa mple.com",
+        "-example.com",
+        "example-.com",
+        "exa_mple.com",
+        "example..com",
+        "example.123",
+        "a" * 64 + ".com",
+        ".".join(["a" * 63] * 4) + ".com",  # 257 characters
+        "ex%ample.com",
+        "ex'ample.com",
+        "example.com\x00",
+        "@example.com",
+    ],
+)
+def test_bad_domains_are_refused_with_a_message(raw):
+    with pytest.raises(ValidationError) as info:
+        normalize_domain(raw)
+    assert info.value.messages[0]
+
+
+def test_domain_of_253_characters_is_the_limit():
+    name = ".".join(["a" * 61] * 4) + ".com"  # 4*62 + 3 = 251
+    assert len(normalize_domain(name)) == 251
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [("John.Doe", "john.doe"), ("o'brien", "o'brien"), ("a+tag", "a+tag"), ("x_y-z", "x_y-z")],
+)
+def test_local_parts_are_lowercased(raw, canonical):
+    assert normalize_local_part(raw) == canonical
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        ".john",
+        "john.",
+        "jo..hn",
+        "a/b",  # would split the mail directory
+        "../etc",
+        "100%",
+        '"quoted"',
+        "sp ace",
+        "-option",
+        "ünïcode",
+        "a" * 65,
+        "tab\there",
+        "new\nline",
+        "nul\x00",
+        "semi;colon",
+        "comma,here",
+    ],
+)
+def test_bad_local_parts_are_refused(raw):
+    with pytest.raises(ValidationError):
+        normalize_local_part(raw)
+
+
+def test_catchall_only_where_allowed():
+    assert split_address("@Example.com", allow_catchall=True) == ("", "example.com")
+    with pytest.raises(ValidationError):
+        split_address("@example.com")
+
+
+@pytest.mark.parametrize("raw", ["user", "a@b@example.com", "user@", "user@localhost", "@"])
+def test_bad_addresses_are_refused(raw):
+    with pytest.raises(ValidationError):
+        normalize_address(raw)
+
+
+def test_address_length_limit():
+    local = "a" * 64
+    domain = ".".join(["b" * 60] * 3) + ".com"  # 186 characters: 64 + 1 + 186 = 251
+    assert normalize_address(f"{local}@{domain}") == f"{local}@{domain}"
+    with pytest.raises(ValidationError):
+        normalize_address(f"{local}@{'c' * 10}.{domain}")  # 262 characters
+
+
+@given(st.text(max_size=80))
+def test_local_part_validation_never_crashes_and_output_is_safe(text):
+    try:
+        value = normalize_local_part(text)
+    except ValidationError:
+        return
+    assert value == value.lower()
+    assert not {"/", "%", "@", " ", '"', "\\", "\x00"} & set(value)
+    assert 0 < len(value.encode()) <= 64
+
+
+@given(st.text(max_size=300))
+def test_domain_validation_never_crashes_and_output_is_ascii(text):
+    try:
+        value = normalize_domain(text)
+    except ValidationError:
+        return
+    assert value.isascii() and value == value.lower()
+    assert len(value) <= 253
+    assert all(0 < len(label) <= 63 for label in value.split("."))
+
+
+@given(st.emails())
+def test_generated_addresses_normalise_idempotently(address):
+    try:
+        value = normalize_address(address)
+    except ValidationError:
+        return
+    assert normalize_address(value) == value
+
+
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [
+        ("smtp:[mx.example.net]:25", True),
+        ("lmtp:unix:private/dovecot-lmtp", True),
+        ("relay:", True),
+        ("smtp:[mx.example.net]:25, other", False),
+        ("smtp: space", False),
+        ("noseparator", False),
+        ("SMTP:x", False),
+        ("smtp:'x'", False),
+    ],
+)
+def test_transport_syntax(raw, ok):
+    if ok:
+        assert normalize_transport(raw) == raw
+    else:
+        with pytest.raises(ValidationError):
+            normalize_transport(raw)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("0", 0), ("unlimited", 0), ("1024", 1024), ("1K", 1024), ("500M", 500 * 2**20),
+     ("2G", 2 * 2**30), ("1.5GiB", 3 * 2**29), ("2 gb", 2 * 2**30)],
+)
+def test_parse_size(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["-1G", "lots", "1X", "1.2.3M", "9" * 30 + "T"])
+def test_parse_size_refuses(text):
+    with pytest.raises(ValidationError):
+        parse_size(text)
+
+
+def test_format_size():
+    assert format_size(0) == "unlimited"
+    assert format_size(512) == "512 B"
+    assert format_size(3 * 2**29) == "1.5 GiB"
