@@ -14,7 +14,7 @@ REQUIRE_TOOLS = os.environ.get("MAILADMIN_REQUIRE_TOOLS") == "1"
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if REQUIRE_TOOLS and report.skipped and not hasattr(report, "wasxfail"):
@@ -24,6 +24,6 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashes(settings):  # type: ignore[no-untyped-def]
+def _fast_hashes(settings):
     """Unit tests keep the real default scheme; nothing to change here, kept for clarity."""
     yield

@@ -12,22 +12,22 @@ from mailboxes.models import Alias, Mailbox
 PASSWORD = "correct horse battery"
 
 
-def domain(name: str = "example.com", **kwargs) -> Domain:  # type: ignore[no-untyped-def]
+def domain(name: str = "example.com", **kwargs) -> Domain:
     return domain_services.domain_create(actor=None, name=name, **kwargs)
 
 
-def mailbox(address: str = "user@example.com", **kwargs) -> Mailbox:  # type: ignore[no-untyped-def]
+def mailbox(address: str = "user@example.com", **kwargs) -> Mailbox:
     kwargs.setdefault("password", PASSWORD)
     return mailbox_services.mailbox_create(actor=None, address=address, **kwargs)[0]
 
 
-def alias(address: str, *destinations: str, **kwargs) -> Alias:  # type: ignore[no-untyped-def]
+def alias(address: str, *destinations: str, **kwargs) -> Alias:
     return mailbox_services.alias_create(
         actor=None, address=address, destinations=list(destinations), **kwargs
     )
 
 
-def domain_admin(username: str, *domains: Domain):  # type: ignore[no-untyped-def]
+def domain_admin(username: str, *domains: Domain):
     user = get_user_model().objects.create_user(username=username, password=PASSWORD)
     for item in domains:
         item.admins.add(user)

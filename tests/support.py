@@ -91,11 +91,13 @@ class ContractDB:
             import psycopg
 
             with psycopg.connect(_pg_conninfo(self.name), autocommit=True) as conn:
-                conn.execute(sql)  # type: ignore[call-overload]
+                conn.execute(sql)
         elif self.dialect == "mysql":
             import MySQLdb
 
-            conn = MySQLdb.connect(host=self.host, port=self.port or 3306, user="root", db=self.name)
+            conn = MySQLdb.connect(
+                host=self.host, port=self.port or 3306, user="root", db=self.name
+            )
             try:
                 cursor = conn.cursor()
                 for statement in _split_sql(sql):
@@ -133,8 +135,8 @@ def create_contract_db(dialect: str, tmp_path: Path) -> ContractDB:
             import psycopg
 
             with psycopg.connect(_pg_conninfo(admin.name), autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[call-overload]
-        except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+                conn.execute(f'CREATE DATABASE "{name}"')
+        except Exception as exc:
             pytest.skip(f"PostgreSQL is not reachable at {PGSQL_ADMIN_URL}: {exc}")
         port = admin.port or 5432
         db = ContractDB(
@@ -150,7 +152,7 @@ def create_contract_db(dialect: str, tmp_path: Path) -> ContractDB:
                 f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
             )
             conn.close()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             pytest.skip(f"MariaDB is not reachable at {MYSQL_ADMIN_URL}: {exc}")
         port = admin.port or 3306
         db = ContractDB(
@@ -170,7 +172,7 @@ def drop_contract_db(db: ContractDB) -> None:
 
         admin = dburl.parse(PGSQL_ADMIN_URL)
         with psycopg.connect(_pg_conninfo(admin.name), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')  # type: ignore[call-overload]
+            conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
     elif db.dialect == "mysql":
         import MySQLdb
 

@@ -175,8 +175,16 @@ def test_transport_syntax(raw, ok):
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("0", 0), ("unlimited", 0), ("1024", 1024), ("1K", 1024), ("500M", 500 * 2**20),
-     ("2G", 2 * 2**30), ("1.5GiB", 3 * 2**29), ("2 gb", 2 * 2**30)],
+    [
+        ("0", 0),
+        ("unlimited", 0),
+        ("1024", 1024),
+        ("1K", 1024),
+        ("500M", 500 * 2**20),
+        ("2G", 2 * 2**30),
+        ("1.5GiB", 3 * 2**29),
+        ("2 gb", 2 * 2**30),
+    ],
 )
 def test_parse_size(text, size):
     assert parse_size(text) == size

@@ -4,6 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from domains import services as ds
 from domains.models import AliasDomain, Domain, ServerSettings
@@ -15,6 +17,9 @@ from mailboxes.selectors import alias_get, mailbox_get
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+
+DOMAINS = ["example.com", "EXAMPLE.com", "bücher.example", "missing.example", "bad..domain"]
+FIXED_HASH = "{PLAIN-MD5}5f4dcc3b5aa765d61d8327deb882cf99"
 
 
 def counts():
@@ -143,7 +148,9 @@ def test_password_hash_must_be_known_scheme():
     f.domain()
     refused(ms.mailbox_create, actor=None, address="a@example.com", password_hash="{NOPE}x")
     mailbox, generated = ms.mailbox_create(
-        actor=None, address="a@example.com", password_hash="{PLAIN-MD5}5f4dcc3b5aa765d61d8327deb882cf99"
+        actor=None,
+        address="a@example.com",
+        password_hash="{PLAIN-MD5}5f4dcc3b5aa765d61d8327deb882cf99",
     )
     assert generated is None
     assert passwords.verify_password("password", mailbox.password)
@@ -247,7 +254,9 @@ def test_alias_limit_and_duplicates():
     f.domain(max_aliases=1)
     f.alias("a@example.com", "x@elsewhere.example")
     refused(ms.alias_create, actor=None, address="A@example.com", destinations=["y@e.example"])
-    error = refused(ms.alias_create, actor=None, address="b@example.com", destinations=["y@e.example"])
+    error = refused(
+        ms.alias_create, actor=None, address="b@example.com", destinations=["y@e.example"]
+    )
     assert "maximum of 1 aliases" in str(error)
 
 
@@ -289,7 +298,9 @@ def test_domain_admin_sees_and_touches_only_their_domains():
     with pytest.raises(Http404):
         mailbox_get(user=admin, address="a@theirs.example")
     refused(ms.mailbox_create, actor=admin, address="b@theirs.example", password=f.PASSWORD)
-    refused(ms.alias_create, actor=admin, address="x@theirs.example", destinations=["a@mine.example"])
+    refused(
+        ms.alias_create, actor=admin, address="x@theirs.example", destinations=["a@mine.example"]
+    )
     refused(ds.alias_domain_create, actor=admin, name="new.example", target="theirs.example")
     with pytest.raises(PermissionDenied):
         ds.domain_create(actor=admin, name="new.example")
@@ -328,5 +339,56 @@ def test_domain_list_counts_in_one_query(django_assert_num_queries):
         f.mailbox(f"b@d{n}.example")
         f.alias(f"x@d{n}.example", "a@elsewhere.example")
     with django_assert_num_queries(1):
-        rows = [(d.name, d.mailbox_count, d.alias_count) for d in domain_list(user=None)]
+        rows = [(d.name, d.mailbox_count, d.alias_count) for d in domain_list(user=None)]  # type: ignore[attr-defined]
     assert rows == [(f"d{n}.example", 2, 1) for n in range(3)]
+
+
+# --- fuzzing the write path ----------------------------------------------------------------------
+
+_LOCAL_ALPHABET = "abcXYZ019.!#$%&'*+/=?^_`{|}~-\"\\ @;,<>()[]:\x00\n\tüß"
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(local=st.text(alphabet=_LOCAL_ALPHABET, max_size=70), domain=st.sampled_from(DOMAINS))
+def test_mailbox_create_either_stores_canonical_row_or_changes_nothing(local, domain):
+    if not Domain.objects.exists():
+        f.domain("example.com")
+        f.domain("xn--bcher-kva.example")
+    before = counts()
+    try:
+        mailbox, _ = ms.mailbox_create(
+            actor=None, address=f"{local}@{domain}", password_hash=FIXED_HASH
+        )
+    except ValidationError as exc:
+        assert exc.messages and all(exc.messages)
+        assert counts() == before
+        return
+    mailbox.refresh_from_db()
+    assert mailbox.local_part == mailbox.local_part.lower() == local.strip().lower()
+    assert "/" not in mailbox.local_part and "%" not in mailbox.local_part
+    assert mailbox.path == f"{mailbox.domain.name}/{mailbox.local_part}/"
+    assert counts()[2] == before[2] + 1
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(destinations=st.lists(st.text(alphabet=_LOCAL_ALPHABET + "@.", max_size=40), max_size=4))
+def test_alias_create_either_stores_valid_rows_or_changes_nothing(destinations):
+    if not Domain.objects.exists():
+        f.domain("example.com")
+    Alias.objects.all().delete()
+    before = counts()
+    try:
+        alias = ms.alias_create(actor=None, address="fuzz@example.com", destinations=destinations)
+    except ValidationError:
+        assert counts() == before
+        return
+    stored = list(alias.destinations.values_list("address", flat=True))
+    assert stored and all(a.count("@") == 1 and a == a.lower() for a in stored)
