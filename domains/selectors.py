@@ -6,6 +6,7 @@ domains granted to them, anyone else nothing. An object outside the scope is a 4
 
 from __future__ import annotations
 
+import idna
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
@@ -31,11 +32,26 @@ def domain_list(*, user: User | None, search: str = "") -> QuerySet[Domain]:
     """Visible domains with their mailbox and alias counts as annotations (one query)."""
     qs = domains_visible_to(user)
     if search:
-        qs = qs.filter(Q(name__icontains=search.strip().lower()) | Q(description__icontains=search))
+        term = search.strip()
+        qs = qs.filter(
+            Q(name__contains=search_form_of(term))
+            | Q(name__contains=term.lower())
+            | Q(description__icontains=term)
+        )
     return qs.annotate(
         mailbox_count=Count("mailboxes", distinct=True),
         alias_count=Count("aliases", distinct=True),
     ).order_by("name")
+
+
+def search_form_of(term: str) -> str:
+    """A typed fragment as it is stored: "bücher" finds xn--bcher-kva.example."""
+    if term.isascii():
+        return term.lower()
+    try:
+        return idna.encode(term.lower(), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return term.lower()
 
 
 def domain_get(*, user: User | None, name: str) -> Domain:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from domains.models import AliasDomain, Delivery, Domain, ServerSettings
 from domains.names import normalize_domain, normalize_transport
 from domains.selectors import domains_visible_to
-from mailadmin.writes import check_owner_id, save_checked
+from mailadmin.writes import check_owner_id, not_yours, save_checked
 
 Actor = AbstractBaseUser | None
 
@@ -145,9 +145,7 @@ def alias_domain_create(
     visible = domains_visible_to(actor)
     target_domain = visible.filter(name=target_name).first()
     if target_domain is None:
-        raise ValidationError(
-            {"target": _("%(name)s is not one of your domains.") % {"name": target_name}}
-        )
+        raise ValidationError({"target": not_yours(actor, target_name)})
     if not target_domain.is_hosted:
         raise ValidationError(
             {"target": _("Only a hosted domain can be the target of an alias domain.")}
@@ -163,6 +161,7 @@ def alias_domain_create(
     return alias_domain
 
 
+@transaction.atomic
 def alias_domain_set_active(
     *, actor: Actor, alias_domain: AliasDomain, active: bool
 ) -> AliasDomain:

@@ -11,19 +11,39 @@ from django.utils.translation import gettext_lazy as _
 
 from domains.models import MAX_ID
 
+_UNIQUE_CODES = {"unique", "unique_together"}
+
+
+def _codes(error: ValidationError) -> set[str | None]:
+    if hasattr(error, "error_dict"):
+        return {e.code for errors in error.error_dict.values() for e in errors}
+    return {e.code for e in error.error_list}
+
 
 def save_checked(obj: models.Model, *, conflict: str, exclude: Iterable[str] = ()) -> None:
-    """full_clean() and save `obj`; a unique-constraint race becomes a ValidationError.
+    """full_clean() and save `obj`; a duplicate, found early or in a race, says `conflict`.
 
-    The constraint check in full_clean() gives the friendly message; the database constraint
-    stays the judge when two requests race, and the savepoint keeps the outer transaction usable.
+    full_clean() finds the duplicate in the common case; the database constraint stays the
+    judge when two requests race, and the savepoint keeps the outer transaction usable.
     """
-    obj.full_clean(exclude=list(exclude))
+    try:
+        obj.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        if _UNIQUE_CODES & _codes(exc):
+            raise ValidationError(conflict, code="conflict") from None
+        raise
     try:
         with transaction.atomic():
             obj.save()
     except IntegrityError:
         raise ValidationError(conflict, code="conflict") from None
+
+
+def not_yours(actor: object, name: str) -> str:
+    """The message for a domain the actor cannot use; the same whether it exists or not."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return _("There is no domain %(name)s.") % {"name": name}
+    return _("%(name)s is not one of your domains.") % {"name": name}
 
 
 def check_owner_id(value: int | None, *, field: str) -> int | None:

@@ -17,7 +17,7 @@ from domains.models import Domain
 from domains.names import normalize_address, split_address
 from domains.selectors import domains_visible_to
 from domains.services import Actor
-from mailadmin.writes import check_owner_id, save_checked
+from mailadmin.writes import check_owner_id, not_yours, save_checked
 from mailboxes import passwords
 from mailboxes.models import Alias, AliasDestination, Mailbox, StorageFormat
 from mailboxes.quota import format_size
@@ -29,9 +29,7 @@ MAX_PASSWORD_LENGTH = 1024
 def _hosted_domain_for_update(actor: Actor, domain_name: str, field: str) -> Domain:
     domain = domains_visible_to(actor).select_for_update().filter(name=domain_name).first()
     if domain is None:
-        raise ValidationError(
-            {field: _("%(name)s is not one of your domains.") % {"name": domain_name}}
-        )
+        raise ValidationError({field: not_yours(actor, domain_name)})
     if not domain.is_hosted:
         raise ValidationError(
             {
@@ -123,6 +121,13 @@ def mailbox_create(
     domain = _hosted_domain_for_update(actor, domain_name, "address")
     if storage_format not in StorageFormat.values:
         raise ValidationError({"format": _("Choose maildir or mbox.")})
+    if domain.mailboxes.filter(local_part=local_part).exists():
+        raise ValidationError(
+            {
+                "address": _("The mailbox %(address)s already exists.")
+                % {"address": f"{local_part}@{domain.name}"}
+            }
+        )
     if domain.max_mailboxes and domain.mailboxes.count() >= domain.max_mailboxes:
         raise ValidationError(
             {
@@ -200,7 +205,8 @@ def mailbox_update(
     if name is not None:
         mailbox.name = name.strip()
     if quota is not None:
-        Domain.objects.select_for_update().get(pk=mailbox.domain_id)
+        # Limits are read from the locked row, not from what was loaded before the lock.
+        mailbox.domain = Domain.objects.select_for_update().get(pk=mailbox.domain_id)
         _check_quota(mailbox.domain, quota, replacing=mailbox)
         mailbox.quota = quota
     if uid is not None or clear_uid:
@@ -261,6 +267,13 @@ def alias_create(
     """Create an alias; `@domain` is the domain's catch-all."""
     local_part, domain_name = _address_or_error(address, "address", allow_catchall=True)
     domain = _hosted_domain_for_update(actor, domain_name, "address")
+    if domain.aliases.filter(local_part=local_part).exists():
+        raise ValidationError(
+            {
+                "address": _("The alias %(address)s already exists.")
+                % {"address": f"{local_part}@{domain.name}"}
+            }
+        )
     if domain.max_aliases and domain.aliases.count() >= domain.max_aliases:
         raise ValidationError(
             {

@@ -392,3 +392,36 @@ def test_alias_create_either_stores_valid_rows_or_changes_nothing(destinations):
         return
     stored = list(alias.destinations.values_list("address", flat=True))
     assert stored and all(a.count("@") == 1 and a == a.lower() for a in stored)
+
+
+def test_domain_search_finds_idn_by_unicode_fragment():
+    f.domain("bücher.example")
+    f.domain("other.example")
+    assert [d.name for d in domain_list(user=None, search="Bücher")] == ["xn--bcher-kva.example"]
+    assert [d.name for d in domain_list(user=None, search="OTHER")] == ["other.example"]
+
+
+def test_duplicate_reported_before_limit():
+    f.domain(max_mailboxes=1)
+    f.mailbox("a@example.com")
+    error = refused(ms.mailbox_create, actor=None, address="a@example.com", password=f.PASSWORD)
+    assert "already exists" in str(error)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_that_lock_rows_work_outside_a_test_transaction():
+    """select_for_update() needs a transaction: every service that locks opens its own."""
+    domain = f.domain("target.example")
+    alias_domain = ds.alias_domain_create(actor=None, name="alias.example", target="target.example")
+    ds.alias_domain_set_active(actor=None, alias_domain=alias_domain, active=False)
+    ds.domain_set_active(actor=None, domain=domain, active=False)
+    mailbox = f.mailbox("a@target.example")
+    ms.mailbox_set_active(actor=None, mailbox=mailbox, active=False)
+    ms.mailbox_set_password(actor=None, mailbox=mailbox, password="another password")
+    alias = f.alias("b@target.example", "a@target.example")
+    ms.alias_set_active(actor=None, alias=alias, active=False)
+    ms.alias_set_destinations(actor=None, alias=alias, destinations=["c@e.example"])
+    ms.alias_delete(actor=None, alias=alias)
+    ds.alias_domain_delete(actor=None, alias_domain=alias_domain)
+    ms.mailbox_delete(actor=None, mailbox=mailbox)
+    assert counts() == (1, 0, 0, 0, 0)

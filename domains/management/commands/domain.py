@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.db.models import Sum
+
+from domains import services
+from domains.models import Delivery, Domain, ServerSettings
+from domains.selectors import alias_domains_visible_to, domain_get, domain_list
+from mailadmin.cli import SubcommandCommand, domain_label, found, plural, size, table, yes_no
+from mailboxes.quota import format_size
+from mailboxes.selectors import mailbox_list
+
+
+class Command(SubcommandCommand):
+    help = "Add, list, show, enable, disable and delete mail domains."
+    field_labels = {"max_mailbox_quota": "max-quota"}
+
+    def add_actions(self) -> None:
+        add = self.action("add", "Add a domain (IDN names are accepted).")
+        add.add_argument("name", metavar="NAME")
+        add.add_argument("--description", default="")
+        add.add_argument("--delivery", choices=Delivery.values, default=Delivery.HOSTED)
+        add.add_argument("--transport", default="", help="next hop, e.g. smtp:[mx.example.net]:25")
+        add.add_argument("--uid", type=int, help="owner of delivered mail (default: server's)")
+        add.add_argument("--gid", type=int, help="group of delivered mail (default: server's)")
+        add.add_argument("--max-mailboxes", type=int, default=0, help="0: no limit")
+        add.add_argument("--max-aliases", type=int, default=0, help="0: no limit")
+        add.add_argument("--max-quota", type=size, default=0, help="per mailbox, e.g. 2G")
+        add.add_argument("--total-quota", type=size, default=0, help="for all mailboxes")
+
+        listing = self.action("list", "List domains with their mailbox and alias counts.")
+        listing.add_argument("--search", default="", help="part of the name or description")
+
+        self.action("show", "Show a domain's settings, limits and counts.").add_argument(
+            "name", metavar="NAME"
+        )
+        self.action("enable", "Let a domain receive mail again.").add_argument(
+            "name", metavar="NAME"
+        )
+        self.action("disable", "Stop a domain receiving mail (nothing is deleted).").add_argument(
+            "name", metavar="NAME"
+        )
+        delete = self.action("delete", "Delete a domain with its mailboxes and aliases.")
+        delete.add_argument("name", metavar="NAME")
+        delete.add_argument("--yes", action="store_true", help="do not ask")
+
+    def handle_add(self, options: dict[str, Any]) -> None:
+        domain = services.domain_create(
+            actor=None,
+            name=options["name"],
+            description=options["description"],
+            delivery=options["delivery"],
+            transport=options["transport"],
+            max_mailboxes=options["max_mailboxes"],
+            max_aliases=options["max_aliases"],
+            max_mailbox_quota=options["max_quota"],
+            total_quota=options["total_quota"],
+            uid=options["uid"],
+            gid=options["gid"],
+        )
+        self.stdout.write(f"Created {domain.delivery} domain {domain_label(domain.name)}.")
+
+    def handle_list(self, options: dict[str, Any]) -> None:
+        rows = [
+            (
+                domain.display_name,
+                domain.name,
+                domain.delivery,
+                yes_no(domain.active),
+                domain.mailbox_count,  # type: ignore[attr-defined]
+                domain.alias_count,  # type: ignore[attr-defined]
+            )
+            for domain in domain_list(user=None, search=options["search"])
+        ]
+        if not rows:
+            self.stdout.write("No domains.")
+            return
+        headers = ("NAME", "A-LABEL", "DELIVERY", "ACTIVE", "MAILBOXES", "ALIASES")
+        for line in table(headers, rows):
+            self.stdout.write(line)
+
+    def handle_show(self, options: dict[str, Any]) -> None:
+        domain = self._annotated(options["name"])
+        mailbox_count: int = domain.mailbox_count  # type: ignore[attr-defined]
+        alias_count: int = domain.alias_count  # type: ignore[attr-defined]
+        assigned = mailbox_list(user=None, domain=domain).aggregate(total=Sum("quota"))["total"]
+        server = ServerSettings.load()
+        alias_domains = [
+            a.display_name for a in alias_domains_visible_to(None).filter(target=domain)
+        ]
+        fields = [
+            ("name", domain.display_name),
+            ("a-label", domain.name),
+            ("description", domain.description or "-"),
+            ("active", yes_no(domain.active)),
+            ("delivery", domain.get_delivery_display()),
+            ("transport", domain.transport or "(Postfix default)"),
+            ("uid", domain.uid if domain.uid is not None else f"{server.default_uid} (server)"),
+            ("gid", domain.gid if domain.gid is not None else f"{server.default_gid} (server)"),
+            ("mailboxes", _used_of(mailbox_count, domain.max_mailboxes)),
+            ("aliases", _used_of(alias_count, domain.max_aliases)),
+            ("max quota", format_size(domain.max_mailbox_quota) + " per mailbox"),
+            (
+                "total quota",
+                f"{format_size(domain.total_quota)} ({format_size(assigned or 0)} assigned)"
+                if domain.total_quota
+                else format_size(0),
+            ),
+            ("alias domains", ", ".join(alias_domains) or "-"),
+            ("admins", ", ".join(u.get_username() for u in domain.admins.all()) or "-"),
+            ("mail base", f"{settings.MAILADMIN_MAIL_BASE}/{domain.name}/"),
+            ("created", domain.created_at.isoformat(timespec="seconds")),
+            ("updated", domain.updated_at.isoformat(timespec="seconds")),
+        ]
+        width = max(len(label) for label, _value in fields)
+        for label, value in fields:
+            self.stdout.write(f"{label + ':':{width + 1}} {value}")
+
+    def handle_enable(self, options: dict[str, Any]) -> None:
+        domain = found(domain_get, name=options["name"])
+        services.domain_set_active(actor=None, domain=domain, active=True)
+        self.stdout.write(f"Enabled domain {domain_label(domain.name)}.")
+
+    def handle_disable(self, options: dict[str, Any]) -> None:
+        domain = found(domain_get, name=options["name"])
+        services.domain_set_active(actor=None, domain=domain, active=False)
+        self.stdout.write(
+            f"Disabled domain {domain_label(domain.name)}: it receives no mail and its "
+            "mailboxes cannot log in."
+        )
+
+    def handle_delete(self, options: dict[str, Any]) -> None:
+        domain = self._annotated(options["name"])
+        contents = _contents(
+            domain.mailbox_count,  # type: ignore[attr-defined]
+            domain.alias_count,  # type: ignore[attr-defined]
+            alias_domains_visible_to(None).filter(target=domain).count(),
+        )
+        label = domain_label(domain.name)
+        if not options["yes"]:
+            self.confirm(
+                f"Delete {label} with {contents}?",
+                refusal=f"{label} has {contents}; deleting the domain deletes them too. "
+                "Run again with --yes to do it.",
+            )
+        deleted = services.domain_delete(actor=None, domain=domain)
+        gone = _contents(
+            deleted.get("mailboxes.Mailbox", 0),
+            deleted.get("mailboxes.Alias", 0),
+            deleted.get("domains.AliasDomain", 0),
+        )
+        self.stdout.write(
+            f"Deleted domain {label} with {gone}. Its mail under "
+            f"{settings.MAILADMIN_MAIL_BASE}/{domain.name}/ is left on disk."
+        )
+
+    def _annotated(self, name: str) -> Domain:
+        """The domain with the mailbox_count and alias_count annotations of domain_list."""
+        domain = found(domain_get, name=name)
+        try:
+            return domain_list(user=None).get(pk=domain.pk)
+        except Domain.DoesNotExist:
+            raise CommandError(f"no such domain: {name}") from None
+
+
+def _used_of(used: int, limit: int) -> str:
+    return f"{used} of {limit}" if limit else f"{used} (no limit)"
+
+
+def _contents(mailboxes: int, aliases: int, alias_domains: int) -> str:
+    return (
+        f"{plural(mailboxes, 'mailbox', 'mailboxes')}, {plural(aliases, 'alias', 'aliases')} "
+        f"and {plural(alias_domains, 'alias domain', 'alias domains')}"
+    )
