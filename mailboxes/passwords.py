@@ -130,12 +130,13 @@ def verify_password(password: str, stored: str) -> bool:
             return _salted_digest("sha256", 32, secret, encoded)
         if scheme == "SSHA":
             return _salted_digest("sha1", 20, secret, encoded)
+        # Dovecot takes these unsalted digests in base64 or, at the hex length, in hex.
         if scheme == "SHA512":
-            return _plain_digest("sha512", secret, encoded, hex_ok=False)
+            return _plain_digest("sha512", secret, encoded, hex_ok=True)
         if scheme == "SHA256":
-            return _plain_digest("sha256", secret, encoded, hex_ok=False)
+            return _plain_digest("sha256", secret, encoded, hex_ok=True)
         if scheme in {"SHA", "SHA1"}:
-            return _plain_digest("sha1", secret, encoded, hex_ok=False)
+            return _plain_digest("sha1", secret, encoded, hex_ok=True)
         if scheme == "PLAIN-MD5":
             return _plain_digest("md5", secret, encoded, hex_ok=True)
     except (VerifyMismatchError, VerificationError, InvalidHashError, ValueError):

@@ -53,7 +53,7 @@ def is_hand_edited(text: str) -> bool:
 
 def atomic_write(path: Path, content: str, mode: int = FILE_MODE) -> None:
     """Write through a temporary file in the same folder, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    make_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, mode)  # before any byte is written: the secret is never readable to others
@@ -67,8 +67,16 @@ def atomic_write(path: Path, content: str, mode: int = FILE_MODE) -> None:
         raise
 
 
+def make_private_dir(path: Path) -> None:
+    """Create the export folder 0750 (mkdir's mode is masked by the umask, so chmod after)."""
+    if not path.exists():
+        path.mkdir(parents=True)
+        path.chmod(0o750)
+
+
 def write_files(out_dir: Path, files: dict[str, str], *, force: bool = False) -> list[Written]:
     """Write every file of `files` under `out_dir`; refuse all if one was edited by hand."""
+    make_private_dir(out_dir)
     planned = []
     edited = []
     for relative, body in files.items():

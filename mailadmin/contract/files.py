@@ -76,6 +76,8 @@ MAIN_CF_MAPS: dict[str, tuple[str, ...]] = {
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]*$")
+POSTFIX_QUEUE_DIR = "/var/spool/postfix"
+POSTFIX_SASL_SOCKET = f"{POSTFIX_QUEUE_DIR}/private/auth"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,9 @@ class Target:
     mynetworks: str = "127.0.0.0/8 [::1]/128"
     proxy: bool = True
     mysql_role_host: str = "%"
+    # Where Dovecot opens its SASL socket for Postfix; under the Postfix queue directory
+    # main.cf names it relative to it (private/auth), elsewhere by its absolute path.
+    sasl_socket: str = POSTFIX_SASL_SOCKET
     extra: dict[str, str] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -111,6 +116,7 @@ class Target:
             ("mail base", self.mail_base),
             ("Postfix config dir", self.postfix_dir),
             ("Dovecot config dir", self.dovecot_dir),
+            ("SASL socket", self.sasl_socket),
         ):
             if not _SAFE_PATH.match(path) or "/../" in path + "/":
                 raise ValueError(f"{label} {path!r}: an absolute path of plain characters")
@@ -177,10 +183,18 @@ def main_cf_lines(target: Target) -> str:
         "smtpd_sender_restrictions = reject_authenticated_sender_login_mismatch",
         # SASL through Dovecot (auth-mailadmin.conf.ext opens private/auth for Postfix).
         "smtpd_sasl_type = dovecot",
-        "smtpd_sasl_path = private/auth",
+        f"smtpd_sasl_path = {_postfix_sasl_path(target)}",
         "smtpd_sasl_auth_enable = yes",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _postfix_sasl_path(target: Target) -> str:
+    # smtpd resolves a relative path against its queue directory (and may run chrooted there).
+    prefix = POSTFIX_QUEUE_DIR + "/"
+    if target.sasl_socket.startswith(prefix):
+        return target.sasl_socket[len(prefix) :]
+    return target.sasl_socket
 
 
 def _dovecot_connect(target: Target) -> str:
@@ -231,6 +245,15 @@ def dovecot_sql_conf(target: Target) -> str:
     )
 
 
+# Every character an address may have in mailadmin (domains/names.py: RFC 5322 atext less "/"
+# and "%", letters in either case before %Lu lowercases them). Dovecot's default set is only
+# letters, digits and ".-_@", which refuses the login of o'brien@ or john+work@; the SQL
+# drivers escape %n and %d themselves, this list is a second fence.
+DOVECOT_USERNAME_CHARS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@!#$&'*+=?^`{|}~"
+)
+
+
 def dovecot_auth_conf(target: Target) -> str:
     args = f"{target.dovecot_dir}/dovecot-sql.conf.ext"
     return (
@@ -238,6 +261,8 @@ def dovecot_auth_conf(target: Target) -> str:
         "#   !include auth-mailadmin.conf.ext\n"
         "# Logins are full addresses; mailadmin stores them lowercase.\n"
         "auth_username_format = %Lu\n"
+        # Quoted: unquoted, Dovecot would read # as a comment and ' as a string.
+        f'auth_username_chars = "{DOVECOT_USERNAME_CHARS}"\n'
         f"first_valid_uid = {target.min_uid}\n"
         "passdb {\n"
         "  driver = sql\n"
@@ -249,7 +274,7 @@ def dovecot_auth_conf(target: Target) -> str:
         "}\n"
         "# Postfix authenticates SMTP clients through this socket (smtpd_sasl_path).\n"
         "service auth {\n"
-        "  unix_listener /var/spool/postfix/private/auth {\n"
+        f"  unix_listener {target.sasl_socket} {{\n"
         "    mode = 0660\n"
         "    user = postfix\n"
         "    group = postfix\n"
@@ -338,8 +363,9 @@ def _mysql_roles(target: Target, roles: tuple[tuple[str, str, tuple[str, ...]], 
         out += [
             f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY PASSWORD '{hashed}';",
             f"ALTER USER {account} IDENTIFIED BY PASSWORD '{hashed}';",
-            f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
         ]
+        # No global REVOKE: it would also strip the account's grants on other databases
+        # (a second mailadmin installation on the same server).
         out += [f"GRANT SELECT ON `{database}`.`{view}` TO {account};" for view in views]
     return "\n".join(out) + "\n"
 

@@ -15,7 +15,8 @@ Views (columns):
   itself, so that a catch-all never takes a real mailbox's mail. In an alias domain each
   address of the target answers with the target address, and the alias domain gets a
   catch-all only when its target has one, so unknown users are refused at RCPT time.
-- mailadmin_postfix_sender_login (local_part, domain, login): smtpd_sender_login_maps.
+- mailadmin_postfix_sender_login (local_part, domain, login): smtpd_sender_login_maps; a
+  mailbox sends as itself and as the aliases that deliver to it, in alias domains too.
 - mailadmin_dovecot_userdb (username, local_part, domain, home, maildir, format, uid, gid,
   quota_bytes): paths relative to the mail base.
 - mailadmin_dovecot_passdb (username, local_part, domain, password): the only view with hashes.
@@ -132,7 +133,14 @@ SELECT m.local_part, ad.name, {address}
   FROM domains_aliasdomain ad
   JOIN domains_domain d ON d.id = ad.target_id
   JOIN mailboxes_mailbox m ON m.domain_id = d.id
- WHERE ad.active AND m.active AND {_HOSTED}""",
+ WHERE ad.active AND m.active AND {_HOSTED}
+UNION ALL
+SELECT a.local_part, ad.name, t.address
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_alias a ON a.domain_id = d.id
+  JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
+ WHERE ad.active AND a.active AND a.local_part <> '' AND {_HOSTED}""",
         ),
         (
             "mailadmin_dovecot_userdb",

@@ -9,8 +9,8 @@ from django.db import connection
 
 from mailadmin import dburl
 from mailadmin.contract.dialects import DIALECTS, dialect_of
-from mailadmin.contract.export import HandEdited, role_passwords, write_files
-from mailadmin.contract.files import Target, render_all
+from mailadmin.contract.export import HandEdited, make_private_dir, role_passwords, write_files
+from mailadmin.contract.files import POSTFIX_SASL_SOCKET, Target, render_all
 from mailboxes.passwords import default_scheme
 
 
@@ -36,6 +36,11 @@ class Command(BaseCommand):
             "--dovecot-dir",
             default="/etc/dovecot",
             help="where the Dovecot files will be installed",
+        )
+        parser.add_argument(
+            "--sasl-socket",
+            default=POSTFIX_SASL_SOCKET,
+            help="the socket Dovecot opens for Postfix's SMTP AUTH (smtpd_sasl_path)",
         )
         parser.add_argument("--mynetworks", default="127.0.0.0/8 [::1]/128")
         parser.add_argument("--no-proxy", action="store_true", help="do not use proxy: tables")
@@ -89,7 +94,7 @@ class Command(BaseCommand):
         passwords: dict[str, str] = {}
         if dialect != "sqlite":
             try:
-                options["out"].mkdir(parents=True, exist_ok=True, mode=0o750)
+                make_private_dir(options["out"])
                 passwords = role_passwords(
                     options["out"],
                     (options["postfix_role"], options["dovecot_role"]),
@@ -113,6 +118,7 @@ class Command(BaseCommand):
             mynetworks=options["mynetworks"],
             proxy=not options["no_proxy"],
             mysql_role_host=options["mysql_role_host"],
+            sasl_socket=options["sasl_socket"],
         )
         try:
             target.check()

@@ -1,0 +1,192 @@
+"""The read-only roles of the exported roles.sql, judged by PostgreSQL and MariaDB themselves.
+
+Each test connects as a role with the password the exporter kept in .mailadmin-secrets.json
+(the local PostgreSQL trusts 127.0.0.1 and ignores passwords, but privileges still apply).
+The Postfix role may read the Postfix views only; the Dovecot role also the password hashes;
+neither may read a table or write anything.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from mailadmin.contract.views_v1 import ALL_VIEWS, POSTFIX_VIEWS
+from tests.contract.conftest import DOVECOT_ROLE, POSTFIX_ROLE, World, Worlds
+from tests.support import require_tool
+
+pytestmark = pytest.mark.tools
+
+TABLES = ["mailboxes_mailbox", "mailboxes_alias", "domains_domain", "auth_user"]
+HIDDEN_FROM_POSTFIX = ["mailadmin_dovecot_passdb", "mailadmin_dovecot_userdb", *TABLES]
+# PostgreSQL: insufficient_privilege, read_only_sql_transaction. MariaDB: command denied.
+REFUSED_SQLSTATES = {"42501", "25006"}
+REFUSED_MYSQL_CODES = {1142, 1143, 1044}
+STOLEN_QUERY = "SELECT password FROM mailadmin_dovecot_passdb WHERE username = '%s'"
+
+
+class Refused(Exception):
+    pass
+
+
+@contextmanager
+def connect(world: World, role: str, password: str | None = None) -> Iterator[Any]:
+    """A DB-API cursor of `role` on the world's database."""
+    db = world.db
+    password = world.secrets()[role] if password is None else password
+    if world.dialect == "pgsql":
+        import psycopg
+
+        with psycopg.connect(
+            host=db.host,
+            port=db.port or 5432,
+            dbname=db.name,
+            user=role,
+            password=password,
+            autocommit=True,
+        ) as conn:
+            yield conn.cursor()
+    else:
+        import MySQLdb
+
+        conn = MySQLdb.connect(
+            host=db.host, port=db.port or 3306, user=role, passwd=password, db=db.name
+        )
+        try:
+            yield conn.cursor()
+        finally:
+            conn.close()
+
+
+def run(world: World, role: str, sql: str) -> list[tuple[Any, ...]]:
+    """Execute `sql` as `role`; raise Refused when the database denies it."""
+    with connect(world, role) as cursor:
+        if world.dialect == "pgsql":
+            import psycopg
+
+            try:
+                cursor.execute(sql)
+            except psycopg.Error as exc:
+                if exc.sqlstate in REFUSED_SQLSTATES:
+                    raise Refused(str(exc)) from None
+                raise
+        else:
+            import MySQLdb
+
+            try:
+                cursor.execute(sql)
+            except MySQLdb.OperationalError as exc:
+                if exc.args[0] in REFUSED_MYSQL_CODES:
+                    raise Refused(str(exc)) from None
+                raise
+        return list(cursor.fetchall()) if cursor.description else []
+
+
+def test_the_secrets_file_holds_a_distinct_password_per_role(server_world: World) -> None:
+    secrets = server_world.secrets()
+    assert set(secrets) == {POSTFIX_ROLE, DOVECOT_ROLE}
+    assert all(len(password) >= 24 for password in secrets.values())
+    assert secrets[POSTFIX_ROLE] != secrets[DOVECOT_ROLE]
+    roles_sql = (server_world.out / "sql" / "roles.sql").read_text()
+    assert not any(password in roles_sql for password in secrets.values())  # hashed only
+
+
+def test_postfix_tables_log_in_as_the_postfix_role(server_world: World) -> None:
+    secrets = server_world.secrets()
+    for table in (server_world.out / "postfix").glob("*.cf"):
+        text = table.read_text()
+        assert f"\nuser = {POSTFIX_ROLE}\n" in text
+        assert f"\npassword = {secrets[POSTFIX_ROLE]}\n" in text
+        assert secrets[DOVECOT_ROLE] not in text
+    dovecot = (server_world.out / "dovecot" / "dovecot-sql.conf.ext").read_text()
+    assert f"user={DOVECOT_ROLE} password={secrets[DOVECOT_ROLE]}" in dovecot
+
+
+@pytest.mark.parametrize("view", POSTFIX_VIEWS)
+def test_postfix_role_reads_the_postfix_views(server_world: World, view: str) -> None:
+    ((count,),) = run(server_world, POSTFIX_ROLE, f"SELECT COUNT(*) FROM {view}")  # noqa: S608
+    assert count > 0
+
+
+@pytest.mark.parametrize("relation", HIDDEN_FROM_POSTFIX)
+def test_postfix_role_is_refused_hashes_and_tables(server_world: World, relation: str) -> None:
+    with pytest.raises(Refused):
+        run(server_world, POSTFIX_ROLE, f"SELECT * FROM {relation}")  # noqa: S608
+
+
+@pytest.mark.parametrize("view", ALL_VIEWS)
+def test_dovecot_role_reads_every_view(server_world: World, view: str) -> None:
+    ((count,),) = run(server_world, DOVECOT_ROLE, f"SELECT COUNT(*) FROM {view}")  # noqa: S608
+    assert count > 0
+
+
+def test_dovecot_role_reads_the_password_hashes(server_world: World) -> None:
+    rows = run(
+        server_world,
+        DOVECOT_ROLE,
+        "SELECT password FROM mailadmin_dovecot_passdb"
+        " WHERE domain = 'example.com' AND local_part = 'alice'",
+    )
+    assert len(rows) == 1
+    assert rows[0][0].startswith("{ARGON2ID}$argon2id$")
+
+
+@pytest.mark.parametrize("relation", TABLES)
+def test_dovecot_role_is_refused_the_tables(server_world: World, relation: str) -> None:
+    with pytest.raises(Refused):
+        run(server_world, DOVECOT_ROLE, f"SELECT * FROM {relation}")  # noqa: S608
+
+
+@pytest.mark.parametrize("role", [POSTFIX_ROLE, DOVECOT_ROLE], ids=["postfix", "dovecot"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # (The views join several tables: no database would write through them anyway.)
+        "DELETE FROM mailboxes_mailbox",
+        "INSERT INTO mailboxes_aliasdestination (alias_id, address) VALUES (1, 'x@evil.example')",
+        "UPDATE domains_domain SET active = FALSE",
+        "CREATE TABLE mailadmin_intruder (id INTEGER)",
+        "DROP VIEW mailadmin_postfix_alias",
+    ],
+)
+def test_roles_cannot_write(server_world: World, role: str, statement: str) -> None:
+    with pytest.raises(Refused):
+        run(server_world, role, statement)
+    assert server_world.lookup("virtual_mailbox_maps", "alice@example.com") == "example.com/alice/"
+
+
+def test_postmap_as_the_postfix_role_cannot_read_password_hashes(
+    server_world: World, tmp_path: Any
+) -> None:
+    """A .cf file with the Postfix role's credentials, asking the passdb view: refused."""
+    require_tool("postmap")
+    exported = (server_world.out / "postfix" / "virtual_mailbox_maps.cf").read_text()
+    connection = [line for line in exported.splitlines() if not line.startswith("query =")]
+    table = tmp_path / "stolen.cf"
+    table.write_text("\n".join([*connection, f"query = {STOLEN_QUERY}", ""]))
+    result = subprocess.run(
+        ["postmap", "-q", "alice@example.com", f"{server_world.dialect}:{table}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "denied" in result.stderr
+
+
+def test_mariadb_refuses_a_role_without_its_password(worlds: Worlds) -> None:
+    import MySQLdb
+
+    world = worlds.get("mysql")
+    for role in (POSTFIX_ROLE, DOVECOT_ROLE):
+        with (
+            pytest.raises(MySQLdb.OperationalError) as info,
+            connect(world, role, password="not-the-password"),
+        ):
+            pass
+        assert info.value.args[0] == 1045  # access denied
