@@ -179,3 +179,22 @@ def drop_contract_db(db: ContractDB) -> None:
         conn = MySQLdb.connect(host=db.host, port=db.port or 3306, user="root")
         conn.cursor().execute(f"DROP DATABASE IF EXISTS `{db.name}`")
         conn.close()
+
+
+def drop_roles(db: ContractDB, roles: tuple[str, ...]) -> None:
+    """Drop the test's own database roles (their grants first); SQLite has none."""
+    if db.dialect == "pgsql":
+        # DROP OWNED revokes the role's grants in this database and on it; then it can go.
+        db.execute_admin(
+            "".join(
+                "DO $$ BEGIN\n"  # noqa: S608 - the test's own role names
+                f"  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN\n"
+                f"    DROP OWNED BY {role};\n"
+                f"    DROP ROLE {role};\n"
+                "  END IF;\n"
+                "END $$;\n"
+                for role in roles
+            )
+        )
+    elif db.dialect == "mysql":
+        db.execute_admin("\n".join(f"DROP USER IF EXISTS '{role}'@'%';" for role in roles))

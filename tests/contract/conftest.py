@@ -24,7 +24,13 @@ from pathlib import Path
 import pytest
 
 from tests.contract.scenario import BUILD
-from tests.support import ContractDB, create_contract_db, drop_contract_db, require_tool
+from tests.support import (
+    ContractDB,
+    create_contract_db,
+    drop_contract_db,
+    drop_roles,
+    require_tool,
+)
 
 DIALECTS = ("pgsql", "mysql", "sqlite")
 SERVER_DIALECTS = ("pgsql", "mysql")  # the dialects that have roles
@@ -157,24 +163,8 @@ class Worlds:
 
 
 def _drop(db: ContractDB) -> None:
-    """Drop the session's roles (their grants first) and then the database."""
-    if db.dialect == "pgsql":
-        # DROP OWNED revokes the role's grants in this database and on it; then it can go.
-        db.execute_admin(
-            "".join(
-                "DO $$ BEGIN\n"  # noqa: S608 - the session's own role names
-                f"  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN\n"
-                f"    DROP OWNED BY {role};\n"
-                f"    DROP ROLE {role};\n"
-                "  END IF;\n"
-                "END $$;\n"
-                for role in (POSTFIX_ROLE, DOVECOT_ROLE)
-            )
-        )
-    elif db.dialect == "mysql":
-        db.execute_admin(
-            f"DROP USER IF EXISTS '{POSTFIX_ROLE}'@'%';\nDROP USER IF EXISTS '{DOVECOT_ROLE}'@'%';"
-        )
+    """Drop the session's roles and then the database."""
+    drop_roles(db, (POSTFIX_ROLE, DOVECOT_ROLE))
     drop_contract_db(db)
 
 

@@ -24,13 +24,19 @@ from pathlib import Path
 import pytest
 
 from tests.dovecot_harness import PrivateDovecot, doveadm_pw_hash, free_loopback_port
-from tests.support import ContractDB, create_contract_db, drop_contract_db, require_tool
+from tests.support import (
+    ContractDB,
+    create_contract_db,
+    drop_contract_db,
+    drop_roles,
+    require_tool,
+)
 
 pytestmark = pytest.mark.tools
 
-# Roles are server-wide and roles.sql revokes every earlier grant of its roles and resets their
-# passwords: a name of its own keeps this module from undoing a concurrent run's roles (or the
-# contract worlds' of this session, tests/contract/conftest.py). Dropped at the end.
+# Roles are server-wide and roles.sql resets their passwords: a name of its own keeps this
+# module from undoing a concurrent run's roles (or the contract worlds' of this session,
+# tests/contract/conftest.py). Dropped at the end.
 _RUN_ID = uuid.uuid4().hex[:8]
 POSTFIX_ROLE = f"mailadmin_test_postfix_{_RUN_ID}"
 DOVECOT_ROLE = f"mailadmin_test_dovecot_{_RUN_ID}"
@@ -121,25 +127,6 @@ def run_with_secrets(db: ContractDB, code: str, folder: Path, data: dict[str, ob
         Path(name).unlink(missing_ok=True)
 
 
-def drop_roles(db: ContractDB) -> None:
-    if db.dialect == "pgsql":
-        db.execute_admin(
-            "".join(
-                "DO $$ BEGIN\n"  # noqa: S608 - this module's own role names
-                f"  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN\n"
-                f"    DROP OWNED BY {role};\n"
-                f"    DROP ROLE {role};\n"
-                "  END IF;\n"
-                "END $$;\n"
-                for role in (POSTFIX_ROLE, DOVECOT_ROLE)
-            )
-        )
-    elif db.dialect == "mysql":
-        db.execute_admin(
-            f"DROP USER IF EXISTS '{POSTFIX_ROLE}'@'%';\nDROP USER IF EXISTS '{DOVECOT_ROLE}'@'%';"
-        )
-
-
 def export_url(db: ContractDB) -> str:
     """Where Dovecot reaches the database: no user, no password."""
     if db.dialect == "sqlite":
@@ -213,7 +200,7 @@ def stack(
     finally:
         shutil.rmtree(mail_base, ignore_errors=True)
         try:
-            drop_roles(db)
+            drop_roles(db, (POSTFIX_ROLE, DOVECOT_ROLE))
         finally:
             drop_contract_db(db)
 
