@@ -10,7 +10,8 @@ RUN_PACKAGES="python3-venv python3-dev gcc pkg-config libmariadb-dev"
 # What the test suite talks to: the real Postfix, Dovecot and databases, and Chromium.
 TEST_PACKAGES="$RUN_PACKAGES postgresql mariadb-server mariadb-client sqlite3
   postfix postfix-pgsql postfix-mysql postfix-sqlite
-  dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-mysql dovecot-sqlite"
+  dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-mysql dovecot-sqlite
+  chromium fonts-dejavu-core gettext"
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

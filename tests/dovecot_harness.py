@@ -11,6 +11,8 @@ By default no network service is started: `doveadm auth test` and `doveadm user`
 auth sockets in base_dir. With `imap_port`, IMAP listens on that loopback port without TLS for
 end-to-end tests (mail processes then run as the userdb uid/gid: the mail base must be
 reachable by them, which a pytest tmp_path under /tmp/pytest-of-root, mode 0700, is not).
+With `lmtp_socket`, LMTP listens on that unix socket (owned by postfix, for a Postfix
+instance whose queue directory holds it: tests/postfix_harness.py).
 
 base_dir is not under `root` but a fresh short folder in the system temp dir, mode 0755:
 unix socket paths are limited to 107 bytes, and processes running as a mail uid must reach the
@@ -121,12 +123,14 @@ class PrivateDovecot:
         includes: Iterable[Path] = (),
         config: str = "",
         imap_port: int | None = None,
+        lmtp_socket: Path | None = None,
         auth_debug: bool = False,
     ) -> None:
         self.root = Path(root)
         self.includes = [Path(p) for p in includes]
         self.extra_config = config
         self.imap_port = imap_port
+        self.lmtp_socket = Path(lmtp_socket) if lmtp_socket is not None else None
         self.auth_debug = auth_debug
         self.conf = self.root / "dovecot.conf"
         self.state_dir = self.root / "state"
@@ -159,11 +163,14 @@ class PrivateDovecot:
         ]
         if self.auth_debug:
             lines.append("auth_debug = yes")
-        if self.imap_port is None:
-            lines.append("protocols =")
-        else:
+        protocols = [
+            name
+            for name, wanted in (("imap", self.imap_port), ("lmtp", self.lmtp_socket))
+            if wanted is not None
+        ]
+        lines.append("protocols =" + "".join(f" {name}" for name in protocols))
+        if self.imap_port is not None:
             lines += [
-                "protocols = imap",
                 "service imap-login {",
                 "  inet_listener imap {",
                 "    address = 127.0.0.1",
@@ -171,6 +178,18 @@ class PrivateDovecot:
                 "  }",
                 "  inet_listener imaps {",
                 "    port = 0",
+                "  }",
+                "}",
+            ]
+        if self.lmtp_socket is not None:
+            # Delivery from Postfix (lmtp:unix:private/dovecot-lmtp when the socket is in its
+            # queue directory); the lmtp process runs as root and switches to the userdb uid.
+            lines += [
+                "service lmtp {",
+                f"  unix_listener {self.lmtp_socket} {{",
+                "    mode = 0600",
+                "    user = postfix",
+                "    group = postfix",
                 "  }",
                 "}",
             ]
@@ -210,6 +229,8 @@ class PrivateDovecot:
         ready = [self.base_dir / "auth-client", self.base_dir / "auth-userdb"]
         if self.imap_port is not None:
             ready.append(self.base_dir / "login" / "imap")
+        if self.lmtp_socket is not None:
+            ready.append(self.lmtp_socket)
         deadline = time.monotonic() + timeout
         while not all(path.exists() for path in ready):
             if self._process.poll() is not None or time.monotonic() > deadline:

@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class ContractConfig(AppConfig):
@@ -6,3 +7,12 @@ class ContractConfig(AppConfig):
 
     name = "mailadmin.contract"
     label = "contract"
+
+    def ready(self) -> None:
+        from mailadmin.contract import sqlite_views
+
+        # The migrate signals go to apps with models only, once each per run: this app has
+        # none, the mailboxes app (whose tables the views read) stands in for it.
+        sender = apps.get_app_config("mailboxes")
+        pre_migrate.connect(sqlite_views.drop_before_migrate, sender=sender)
+        post_migrate.connect(sqlite_views.create_after_migrate, sender=sender)

@@ -59,6 +59,12 @@ POSTFIX_QUERIES: dict[str, str] = {
         "SELECT login FROM mailadmin_postfix_sender_login"
         " WHERE domain = lower('%d') AND local_part = lower('%u')"
     ),
+    # check_recipient_access also asks for the bare domain and "user@"; %d and %u keep those
+    # keys from costing a query.
+    "recipient_access": (
+        "SELECT action FROM mailadmin_postfix_recipient_access"
+        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+    ),
 }
 
 # main.cf parameter -> the lookup tables it names, in lookup order.
@@ -175,8 +181,10 @@ def main_cf_lines(target: Target) -> str:
         f"mynetworks = {target.mynetworks}",
         "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated,"
         " reject_unauth_destination",
-        "smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,"
-        " reject_unauth_destination",
+        # A disabled mailbox is refused at RCPT time for every client, local ones too.
+        "smtpd_recipient_restrictions = check_recipient_access"
+        f" {table_reference(target, 'recipient_access')}, permit_mynetworks,"
+        " permit_sasl_authenticated, reject_unauth_destination",
         # Unknown users of our domains are refused at RCPT time, not bounced later.
         "smtpd_reject_unlisted_recipient = yes",
         # An authenticated client sends only as the addresses its login owns.
@@ -201,7 +209,16 @@ def _dovecot_connect(target: Target) -> str:
     if target.dialect == "sqlite":
         return target.database
     parts = []
-    for host, port in target.hosts or (("localhost", None),):
+    hosts = target.hosts or (("localhost", None),)
+    if target.dialect == "pgsql" and len(hosts) > 1:
+        # libpq's own host list: tried in order, each with its own port (an empty item is the
+        # default port). Several host= settings would be Dovecot's load balancing instead,
+        # which gives every host the last port= and fails logins while one host is down.
+        parts.append("host=" + ",".join(host for host, _ in hosts))
+        if any(port for _, port in hosts):
+            parts.append("port=" + ",".join(str(port) if port else "" for _, port in hosts))
+        hosts = ()
+    for host, port in hosts:
         parts.append(f"host={host}")
         if port:
             parts.append(f"port={port}")

@@ -17,6 +17,10 @@ Views (columns):
   catch-all only when its target has one, so unknown users are refused at RCPT time.
 - mailadmin_postfix_sender_login (local_part, domain, login): smtpd_sender_login_maps; a
   mailbox sends as itself and as the aliases that deliver to it, in alias domains too.
+- mailadmin_postfix_recipient_access (local_part, domain, action): check_recipient_access
+  answers for disabled mailboxes, in their domain and its alias domains. An inactive mailbox
+  still answers for itself in mailadmin_postfix_alias (the catch-all must not take its mail),
+  so without this table smtpd would accept its mail and virtual(8) bounce it later.
 - mailadmin_dovecot_userdb (username, local_part, domain, home, maildir, format, uid, gid,
   quota_bytes): paths relative to the mail base.
 - mailadmin_dovecot_passdb (username, local_part, domain, password): the only view with hashes.
@@ -29,6 +33,7 @@ POSTFIX_VIEWS = (
     "mailadmin_postfix_mailbox",
     "mailadmin_postfix_alias",
     "mailadmin_postfix_sender_login",
+    "mailadmin_postfix_recipient_access",
 )
 DOVECOT_VIEWS = ("mailadmin_dovecot_userdb", "mailadmin_dovecot_passdb")
 ALL_VIEWS = POSTFIX_VIEWS + DOVECOT_VIEWS
@@ -36,6 +41,8 @@ ALL_VIEWS = POSTFIX_VIEWS + DOVECOT_VIEWS
 # Booleans are true/false in PostgreSQL and 1/0 in MariaDB and SQLite; a bare column is a
 # valid condition in all three.
 _HOSTED = "d.active AND d.delivery = 'hosted'"
+# An access(5) result: refuse at RCPT time with a permanent "mailbox disabled" status.
+DISABLED_ACTION = "550 5.2.1 Mailbox disabled"
 
 
 def _concat(dialect: str, *parts: str) -> str:
@@ -141,6 +148,24 @@ SELECT a.local_part, ad.name, t.address
   JOIN mailboxes_alias a ON a.domain_id = d.id
   JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
  WHERE ad.active AND a.active AND a.local_part <> '' AND {_HOSTED}""",
+        ),
+        (
+            "mailadmin_postfix_recipient_access",
+            f"""
+SELECT m.local_part AS local_part, d.name AS domain, '{DISABLED_ACTION}' AS action
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE NOT m.active AND {_HOSTED}
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a
+                    WHERE a.domain_id = m.domain_id AND a.local_part = m.local_part AND a.active)
+UNION ALL
+SELECT m.local_part, ad.name, '{DISABLED_ACTION}'
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_mailbox m ON m.domain_id = d.id
+ WHERE ad.active AND NOT m.active AND {_HOSTED}
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a WHERE a.domain_id = m.domain_id
+                      AND a.local_part = m.local_part AND a.active)""",
         ),
         (
             "mailadmin_dovecot_userdb",

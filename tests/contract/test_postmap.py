@@ -141,6 +141,43 @@ def test_inactive_mailbox_still_shields_its_address_from_the_catchall(world: Wor
     assert world.lookup("virtual_mailbox_maps", "carol@example.com") is None
 
 
+DISABLED = "550 5.2.1 Mailbox disabled"
+
+
+@pytest.mark.parametrize(
+    ("key", "answer"),
+    [
+        ("carol@example.com", DISABLED),  # the inactive mailbox, in its own domain
+        ("CAROL@Example.COM", DISABLED),
+        ("carol@alias.example", DISABLED),  # and through the alias domain
+        ("carol@off-alias.example", None),  # an inactive alias domain is no domain at all
+        ("alice@example.com", None),  # active mailboxes pass on to the next restriction
+        ("dave@example.com", None),
+        ("nobody@example.com", None),
+        ("gina@inactive.example", None),  # an inactive domain is refused as relay
+        # The other keys check_recipient_access asks for cost no query and find nothing.
+        ("example.com", None),
+        ("carol@", None),
+    ],
+)
+def test_recipient_access_refuses_disabled_mailboxes_at_rcpt(
+    world: World, key: str, answer: str | None
+) -> None:
+    assert world.lookup("recipient_access", key, fold=False) == answer
+
+
+def test_recipient_access_answers_only_refusals(world: World) -> None:
+    # The table sits before permit_* and reject_unauth_destination in the restrictions: an
+    # OK or a PERMIT answer there would open a relay, so only 5xx refusals may come out.
+    keys = [
+        f"{local}@{domain}"
+        for local in ("carol", "alice", "team", "x")
+        for domain in ("example.com", "alias.example", "nocatch.example")
+    ]
+    lines = world.lookup_all("recipient_access", keys, fold=False)
+    assert {line.split("\t", 1)[1] for line in lines} == {DISABLED}
+
+
 def test_unknown_user_reaches_the_catchall_only_through_the_domain_key(world: World) -> None:
     assert world.lookup("virtual_alias_maps", "nobody@example.com") is None
     assert world.lookup("virtual_alias_catchall_maps", "nobody@example.com") is None
