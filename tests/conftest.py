@@ -21,9 +21,3 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped, but MAILADMIN_REQUIRE_TOOLS=1 forbids skips: {reason}"
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashes(settings):
-    """Unit tests keep the real default scheme; nothing to change here, kept for clarity."""
-    yield
