@@ -23,6 +23,12 @@ class Delivery(models.TextChoices):
     BACKUP = "backup", _("Backup MX")
 
 
+class OwnerForwarding(models.TextChoices):
+    OFF = "off", _("Not allowed")
+    LOCAL = "local", _("Only to domains of this server")
+    ANY = "any", _("To any address")
+
+
 class DomainQuerySet(models.QuerySet["Domain"]):
     def hosted(self) -> DomainQuerySet:
         return self.filter(delivery=Delivery.HOSTED)
@@ -44,6 +50,16 @@ class Domain(models.Model):
         _("max quota per mailbox (bytes)"), default=0
     )
     total_quota = models.PositiveBigIntegerField(_("total quota (bytes)"), default=0)
+    # What mailbox owners may set up as forwarding on their own (/me/forwarding/).
+    owner_forwarding = models.CharField(
+        _("forwarding by owners"),
+        max_length=10,
+        choices=OwnerForwarding.choices,
+        default=OwnerForwarding.ANY,
+    )
+    max_forwards = models.PositiveSmallIntegerField(
+        _("max forwarding addresses per mailbox"), default=5, help_text=_("0: no limit")
+    )
     # Owner of delivered mail for this domain's mailboxes; NULL falls back to ServerSettings.
     uid = models.PositiveIntegerField(_("uid"), null=True, blank=True)
     gid = models.PositiveIntegerField(_("gid"), null=True, blank=True)
@@ -71,6 +87,10 @@ class Domain(models.Model):
             models.CheckConstraint(
                 condition=~Q(delivery=Delivery.RELAY) | ~Q(transport=""),
                 name="domain_relay_has_transport",
+            ),
+            models.CheckConstraint(
+                condition=Q(owner_forwarding__in=[f.value for f in OwnerForwarding]),
+                name="domain_owner_forwarding_known",
             ),
             models.CheckConstraint(
                 condition=Q(uid__isnull=True) | Q(uid__gte=1, uid__lte=MAX_ID),

@@ -6,14 +6,18 @@ domains granted to them, anyone else nothing. An object outside the scope is a 4
 
 from __future__ import annotations
 
+from typing import Any
+
 import idna
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from domains.models import AliasDomain, Domain
+from domains.models import AliasDomain, Delivery, Domain
 from domains.names import normalize_domain
 
 User = AbstractBaseUser | AnonymousUser
@@ -28,8 +32,52 @@ def domains_visible_to(user: User | None) -> QuerySet[Domain]:
     return Domain.objects.filter(admins__pk=user.pk)
 
 
-def domain_list(*, user: User | None, search: str = "") -> QuerySet[Domain]:
-    """Visible domains with their mailbox and alias counts as annotations (one query)."""
+def _count_of(model: type[models.Model]) -> Subquery:
+    """COUNT(*) of `model`'s rows of the outer domain, as a correlated subquery: one index
+    range per domain shown, instead of a join whose size is mailboxes x aliases."""
+    return Subquery(
+        model._default_manager.filter(domain=OuterRef("pk"))
+        .order_by()
+        .values("domain")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=models.IntegerField(),
+    )
+
+
+def with_counts(qs: QuerySet[Domain]) -> QuerySet[Domain]:
+    """Annotate mailbox_count, alias_count, alias_domain_count and quota_allocated."""
+    from mailboxes.models import Alias, Mailbox
+
+    allocated = Subquery(
+        Mailbox.objects.filter(domain=OuterRef("pk"))
+        .order_by()
+        .values("domain")
+        .annotate(total=Sum("quota"))
+        .values("total"),
+        output_field=models.BigIntegerField(),
+    )
+    alias_domains = Subquery(
+        AliasDomain.objects.filter(target=OuterRef("pk"))
+        .order_by()
+        .values("target")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=models.IntegerField(),
+    )
+    return qs.annotate(
+        mailbox_count=Coalesce(_count_of(Mailbox), 0),
+        alias_count=Coalesce(_count_of(Alias), 0),
+        alias_domain_count=Coalesce(alias_domains, 0),
+        quota_allocated=Coalesce(allocated, Value(0), output_field=models.BigIntegerField()),
+    )
+
+
+def domain_list(*, user: User | None, search: str = "", order: str = "name") -> QuerySet[Domain]:
+    """Visible domains with their counts as annotations (one query, whatever the page size).
+
+    `order` is one of DOMAIN_ORDERINGS; anything else sorts by name.
+    """
     qs = domains_visible_to(user)
     if search:
         term = search.strip()
@@ -38,10 +86,86 @@ def domain_list(*, user: User | None, search: str = "") -> QuerySet[Domain]:
             | Q(name__contains=term.lower())
             | Q(description__icontains=term)
         )
-    return qs.annotate(
-        mailbox_count=Count("mailboxes", distinct=True),
-        alias_count=Count("aliases", distinct=True),
-    ).order_by("name")
+    if order not in DOMAIN_ORDERINGS:
+        order = "name"
+    keys = [order] if order.lstrip("-") == "name" else [order, "name"]
+    return with_counts(qs).order_by(*keys)
+
+
+DOMAIN_ORDERINGS = (
+    "name",
+    "-name",
+    "mailbox_count",
+    "-mailbox_count",
+    "alias_count",
+    "-alias_count",
+    "created_at",
+    "-created_at",
+)
+
+
+def _near(count: str, limit: str) -> Q:
+    """count >= 90% of a limit that is set (0 means no limit)."""
+    return Q(**{f"{limit}__gt": 0}) & Q(**{f"{count}__gte": F(limit) * 9 / 10.0})
+
+
+def domains_near_limits(*, user: User | None, limit: int = 20) -> list[Domain]:
+    """Visible domains using at least 90% of their mailboxes, aliases or total quota."""
+    qs = with_counts(domains_visible_to(user)).filter(
+        _near("mailbox_count", "max_mailboxes")
+        | _near("alias_count", "max_aliases")
+        | _near("quota_allocated", "total_quota")
+    )
+    return list(qs.order_by("name")[:limit])
+
+
+def domain_delete_impact(domain: Domain) -> dict[str, int]:
+    """What deleting `domain` takes with it: mailboxes, aliases and alias domains."""
+    counted = with_counts(Domain.objects.filter(pk=domain.pk)).get()
+    return {
+        "mailboxes": counted.mailbox_count,  # type: ignore[attr-defined]
+        "aliases": counted.alias_count,  # type: ignore[attr-defined]
+        "alias_domains": counted.alias_domain_count,  # type: ignore[attr-defined]
+    }
+
+
+def dashboard_summary(*, user: User | None) -> dict[str, int]:
+    """How many domains, mailboxes, aliases and alias domains the user sees, and how many of
+    each are inactive (one aggregate query per kind)."""
+    from mailboxes.models import Alias, Mailbox
+
+    visible = domains_visible_to(user)
+    kinds: dict[str, QuerySet[Any]] = {
+        "domains": visible,
+        "mailboxes": Mailbox.objects.filter(domain__in=visible),
+        "aliases": Alias.objects.filter(domain__in=visible),
+        "alias_domains": AliasDomain.objects.filter(target__in=visible),
+    }
+    summary: dict[str, int] = {}
+    for kind, qs in kinds.items():
+        row = qs.order_by().aggregate(
+            total=Count("pk"), inactive=Count("pk", filter=Q(active=False))
+        )
+        summary[kind] = row["total"]
+        summary[f"{kind}_inactive"] = row["inactive"]
+    return summary
+
+
+def inactive_domains(*, user: User | None, limit: int = 10) -> list[Domain]:
+    return list(domains_visible_to(user).filter(active=False).order_by("name")[:limit])
+
+
+def hosted_domains_without_mailboxes(*, user: User | None, limit: int = 10) -> list[Domain]:
+    """Hosted, active domains that accept mail but have no mailbox yet."""
+    from mailboxes.models import Mailbox
+
+    has_mailbox = Mailbox.objects.filter(domain=OuterRef("pk"))
+    return list(
+        domains_visible_to(user)
+        .filter(delivery=Delivery.HOSTED, active=True)
+        .exclude(Exists(has_mailbox))
+        .order_by("name")[:limit]
+    )
 
 
 def search_form_of(term: str) -> str:
@@ -86,3 +210,48 @@ def alias_domain_get(*, user: User | None, name: str) -> AliasDomain:
         return alias_domains_visible_to(user).get(name=canonical)
     except AliasDomain.DoesNotExist:
         raise Http404("no such alias domain") from None
+
+
+def alias_domain_list(
+    *, user: User | None, target: Domain, search: str = ""
+) -> QuerySet[AliasDomain]:
+    """The alias domains of `target` the user may see, by name."""
+    qs = alias_domains_visible_to(user).filter(target=target)
+    if search:
+        term = search.strip()
+        qs = qs.filter(Q(name__contains=search_form_of(term)) | Q(name__contains=term.lower()))
+    return qs.order_by("name")
+
+
+def alias_domain_in_domain(*, user: User | None, target: Domain, pk: int) -> AliasDomain:
+    try:
+        return alias_domains_visible_to(user).get(target=target, pk=pk)
+    except AliasDomain.DoesNotExist:
+        raise Http404("no such alias domain") from None
+
+
+def domain_is_visible(*, user: User | None, name: str) -> bool:
+    """True when `name` (canonical) is a domain of the user's, or an alias domain of one."""
+    return (
+        domains_visible_to(user).filter(name=name).exists()
+        or alias_domains_visible_to(user).filter(name=name).exists()
+    )
+
+
+def domain_get_with_counts(*, user: User | None, name: str) -> Domain:
+    """domain_get, with the annotations of with_counts (one query)."""
+    try:
+        canonical = normalize_domain(name)
+    except ValidationError:
+        raise Http404("no such domain") from None
+    try:
+        return with_counts(domains_visible_to(user)).get(name=canonical)
+    except Domain.DoesNotExist:
+        raise Http404("no such domain") from None
+
+
+def domain_is_known(*, name: str) -> bool:
+    """True when `name` is a domain or alias domain of this server, whoever administers it."""
+    return (
+        Domain.objects.filter(name=name).exists() or AliasDomain.objects.filter(name=name).exists()
+    )

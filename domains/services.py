@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.services import diff, record
 from domains.models import AliasDomain, Delivery, Domain, ServerSettings
 from domains.names import normalize_domain, normalize_transport
 from domains.selectors import domains_visible_to
@@ -77,9 +78,27 @@ def domain_create(
         active=active,
     )
     save_checked(domain, conflict=_("The domain %(name)s already exists.") % {"name": canonical})
+    record(
+        actor=actor,
+        action="create",
+        obj=domain,
+        domain=domain.name,
+        changes={field: getattr(domain, field) for field in sorted(_UPDATABLE)},
+    )
     return domain
 
 
+_SUPERADMIN_ONLY = {
+    "delivery",
+    "transport",
+    "uid",
+    "gid",
+    "max_mailboxes",
+    "max_aliases",
+    "max_mailbox_quota",
+    "total_quota",
+    "active",
+}
 _UPDATABLE = {
     "description",
     "delivery",
@@ -100,10 +119,12 @@ def domain_update(*, actor: Actor, domain: Domain, **changes: object) -> Domain:
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %s") % ", ".join(sorted(unknown)))
-    if set(changes) & {"delivery", "transport", "uid", "gid"}:
-        # Delivery and ownership decide where mail goes: superadmin only.
+    if set(changes) & _SUPERADMIN_ONLY:
+        # Delivery and ownership decide where mail goes, and a domain admin must not lift
+        # their own limits or re-enable a domain a superadmin switched off: superadmin only.
         _require_superuser(actor)
     domain = domains_visible_to(actor).select_for_update().get(pk=domain.pk)
+    before = {field: getattr(domain, field) for field in changes}
     for field, value in changes.items():
         setattr(domain, field, value)
     try:
@@ -114,6 +135,12 @@ def domain_update(*, actor: Actor, domain: Domain, **changes: object) -> Domain:
     check_owner_id(domain.uid, field="uid")
     check_owner_id(domain.gid, field="gid")
     save_checked(domain, conflict=_("The domain could not be saved."))
+    changed = diff(before, {field: getattr(domain, field) for field in changes})
+    if changed:
+        action = "update"
+        if set(changed) == {"active"}:
+            action = "enable" if domain.active else "disable"
+        record(actor=actor, action=action, obj=domain, domain=domain.name, changes=changed)
     return domain
 
 
@@ -125,6 +152,8 @@ def domain_set_active(*, actor: Actor, domain: Domain, active: bool) -> Domain:
 def domain_delete(*, actor: Actor, domain: Domain) -> dict[str, int]:
     """Delete the domain with its mailboxes, aliases and alias domains; returns what went."""
     _require_superuser(actor)
+    name = domain.name
+    record(actor=actor, action="delete", obj=domain, domain=name)
     _count, per_model = domain.delete()
     return per_model
 
@@ -158,6 +187,13 @@ def alias_domain_create(
     save_checked(
         alias_domain, conflict=_("The alias domain %(name)s already exists.") % {"name": canonical}
     )
+    record(
+        actor=actor,
+        action="create",
+        obj=alias_domain,
+        domain=target_domain.name,
+        changes={"name": canonical, "target": target_domain.name, "active": active},
+    )
     return alias_domain
 
 
@@ -166,6 +202,14 @@ def alias_domain_set_active(
     *, actor: Actor, alias_domain: AliasDomain, active: bool
 ) -> AliasDomain:
     alias_domain = _alias_domain_for_update(actor, alias_domain)
+    if alias_domain.active != active:
+        record(
+            actor=actor,
+            action="enable" if active else "disable",
+            obj=alias_domain,
+            domain=alias_domain.target.name,
+            changes={"active": [alias_domain.active, active]},
+        )
     alias_domain.active = active
     alias_domain.save(update_fields=["active", "updated_at"])
     return alias_domain
@@ -173,7 +217,9 @@ def alias_domain_set_active(
 
 @transaction.atomic
 def alias_domain_delete(*, actor: Actor, alias_domain: AliasDomain) -> None:
-    _alias_domain_for_update(actor, alias_domain).delete()
+    locked = _alias_domain_for_update(actor, alias_domain)
+    record(actor=actor, action="delete", obj=locked, domain=locked.target.name)
+    locked.delete()
 
 
 def _alias_domain_for_update(actor: Actor, alias_domain: AliasDomain) -> AliasDomain:
@@ -190,10 +236,14 @@ def server_settings_update(
 ) -> ServerSettings:
     _require_superuser(actor)
     row = ServerSettings.objects.select_for_update().get_or_create(id=1)[0]
+    before = {"default_uid": row.default_uid, "default_gid": row.default_gid}
     if default_uid is not None:
         row.default_uid = check_owner_id(default_uid, field="default_uid") or row.default_uid
     if default_gid is not None:
         row.default_gid = check_owner_id(default_gid, field="default_gid") or row.default_gid
     row.full_clean()
     row.save()
+    changed = diff(before, {"default_uid": row.default_uid, "default_gid": row.default_gid})
+    if changed:
+        record(actor=actor, action="update", obj=row, domain=None, changes=changed)
     return row

@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "domains",
     "mailboxes",
     "mailadmin.contract",
+    "accounts",
+    "audit",
+    "selfservice",
+    "transfer",
 ]
 
 MIDDLEWARE = [
@@ -86,9 +90,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Client IP for audit entries written by the services.
+    "audit.middleware.RequestIPMiddleware",
 ]
 
 ROOT_URLCONF = "mailadmin.urls"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "domains:dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
 WSGI_APPLICATION = "mailadmin.wsgi.application"
 
 TEMPLATES = [
@@ -150,6 +159,15 @@ MAILADMIN_MAIL_BASE = env("MAILADMIN_MAIL_BASE", "/var/vmail")
 MAILADMIN_MIN_UID = env_int("MAILADMIN_MIN_UID", 1000)
 # Scheme for every new password hash; one of mailboxes.passwords.WRITE_SCHEMES.
 MAILADMIN_PASSWORD_SCHEME = env("MAILADMIN_PASSWORD_SCHEME", "ARGON2ID")
+
+# Login throttling (accounts.throttle): failures before a lock, and how long the lock lasts.
+MAILADMIN_LOGIN_MAX_FAILURES = env_int("MAILADMIN_LOGIN_MAX_FAILURES", 5)
+MAILADMIN_LOGIN_LOCK_SECONDS = env_int("MAILADMIN_LOGIN_LOCK_SECONDS", 900)
+# Reverse proxies whose X-Forwarded-For is believed (exact addresses, comma-separated).
+MAILADMIN_TRUSTED_PROXIES = env_list("MAILADMIN_TRUSTED_PROXIES")
+# Where the panel's config page keeps the read-only roles' passwords (.mailadmin-secrets.json,
+# mode 0600); point `manage.py export_maps --out` at the same folder so both agree.
+MAILADMIN_EXPORT_DIR = Path(env("MAILADMIN_EXPORT_DIR", str(VAR_DIR / "export")))
 
 if MAILADMIN_MIN_UID < 1:
     raise ImproperlyConfigured(

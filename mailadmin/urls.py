@@ -1,11 +1,19 @@
-from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+"""The site's URL map. Admin pages, the owners' self-service and the transfer tools live in
+their own apps; each is mounted once here."""
 
-admin.site.site_header = "mailadmin"
-admin.site.site_title = "mailadmin"
+from django.urls import include, path
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
-    path("admin/", admin.site.urls),
+    # Dashboard, domain list and edit, mail-stack config.
+    path("", include("domains.urls")),
+    # Per-domain mailboxes, aliases and alias domains; the address trace.
+    path("", include("mailboxes.urls")),
+    # Admin login, logout, password change and the management of admins.
+    path("accounts/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
+    # Mailbox owners' self-service: login with the mail password, password change, forwarding.
+    path("me/", include("selfservice.urls")),
+    # CSV import and export, backups.
+    path("transfer/", include("transfer.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -40,6 +40,11 @@ class Mailbox(models.Model):
     uid = models.PositiveIntegerField(_("uid"), null=True, blank=True)
     gid = models.PositiveIntegerField(_("gid"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # The owner's self-service (/me/); neither flag changes what Postfix or Dovecot do.
+    panel_login_enabled = models.BooleanField(_("owner may log in to the panel"), default=True)
+    must_change_password = models.BooleanField(
+        _("owner must change the password at next login"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -72,3 +72,24 @@ def alias_get(*, user: User | None, address: str) -> Alias:
         return aliases_visible_to(user).get(domain__name=domain_name, local_part=local_part)
     except Alias.DoesNotExist:
         raise Http404("no such alias") from None
+
+
+def mailbox_in_domain(*, user: User | None, domain: Domain, pk: int) -> Mailbox:
+    """One mailbox of `domain` (already checked visible), or a 404 for anything else."""
+    try:
+        return mailboxes_visible_to(user).get(domain=domain, pk=pk)
+    except Mailbox.DoesNotExist:
+        raise Http404("no such mailbox") from None
+
+
+def alias_in_domain(*, user: User | None, domain: Domain, pk: int) -> Alias:
+    """One alias of `domain` with its destinations prefetched, or a 404."""
+    try:
+        return alias_list(user=user, domain=domain).get(pk=pk)
+    except Alias.DoesNotExist:
+        raise Http404("no such alias") from None
+
+
+def catchall_of(*, user: User | None, domain: Domain) -> Alias | None:
+    """The domain's catch-all alias (empty local part), active or not."""
+    return alias_list(user=user, domain=domain).filter(local_part="").first()

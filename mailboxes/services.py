@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from audit.services import diff, record
 from domains.models import Domain
 from domains.names import normalize_address, split_address
 from domains.selectors import domains_visible_to
@@ -95,6 +96,15 @@ def _check_quota(domain: Domain, quota: int, *, replacing: Mailbox | None = None
             )
 
 
+def _require_superuser_for_owner_ids(actor: Actor, *changes: object) -> None:
+    """A mailbox's uid/gid decides as whom mail is written on disk: superadmins only, as for
+    a domain's. A domain admin could otherwise write into another domain's files."""
+    if any(change not in (None, False) for change in changes) and not (
+        actor is None or getattr(actor, "is_superuser", False)
+    ):
+        raise PermissionDenied(_("Only a superadmin can set a mailbox's uid or gid."))
+
+
 def mailbox_path(domain_name: str, local_part: str, storage_format: str) -> str:
     """Where the mailbox lives under the mail base; a trailing slash tells Postfix Maildir."""
     if storage_format == StorageFormat.MAILDIR:
@@ -119,6 +129,7 @@ def mailbox_create(
     """Create a mailbox; returns it and the generated password when none was given."""
     local_part, domain_name = _address_or_error(address, "address")
     domain = _hosted_domain_for_update(actor, domain_name, "address")
+    _require_superuser_for_owner_ids(actor, uid, gid)
     if storage_format not in StorageFormat.values:
         raise ValidationError({"format": _("Choose maildir or mbox.")})
     if domain.mailboxes.filter(local_part=local_part).exists():
@@ -167,6 +178,20 @@ def mailbox_create(
         conflict=_("The mailbox %(address)s already exists.")
         % {"address": f"{local_part}@{domain.name}"},
     )
+    record(
+        actor=actor,
+        action="create",
+        obj=mailbox,
+        domain=domain.name,
+        changes={
+            "name": mailbox.name,
+            "quota": mailbox.quota,
+            "format": mailbox.format,
+            "uid": mailbox.uid,
+            "gid": mailbox.gid,
+            "active": mailbox.active,
+        },
+    )
     return mailbox, generated
 
 
@@ -185,6 +210,8 @@ def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str) -> Ma
     mailbox = _mailbox_for_update(actor, mailbox)
     mailbox.password = passwords.hash_password(password)
     mailbox.save(update_fields=["password", "updated_at"])
+    # The audit says that the password changed, never what it is.
+    record(actor=actor, action="password", obj=mailbox, domain=mailbox.domain.name)
     return mailbox
 
 
@@ -202,6 +229,9 @@ def mailbox_update(
     active: bool | None = None,
 ) -> Mailbox:
     mailbox = _mailbox_for_update(actor, mailbox)
+    _require_superuser_for_owner_ids(actor, uid, gid, clear_uid, clear_gid)
+    watched = ("name", "quota", "uid", "gid", "active")
+    before = {field: getattr(mailbox, field) for field in watched}
     if name is not None:
         mailbox.name = name.strip()
     if quota is not None:
@@ -216,6 +246,12 @@ def mailbox_update(
     if active is not None:
         mailbox.active = active
     save_checked(mailbox, conflict=_("The mailbox could not be saved."))
+    changed = diff(before, {field: getattr(mailbox, field) for field in watched})
+    if changed:
+        action = "update"
+        if set(changed) == {"active"}:
+            action = "enable" if mailbox.active else "disable"
+        record(actor=actor, action=action, obj=mailbox, domain=mailbox.domain.name, changes=changed)
     return mailbox
 
 
@@ -226,7 +262,9 @@ def mailbox_set_active(*, actor: Actor, mailbox: Mailbox, active: bool) -> Mailb
 @transaction.atomic
 def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> None:
     """Delete the mailbox row; its mail on disk stays for the operator to archive or remove."""
-    _mailbox_for_update(actor, mailbox).delete()
+    locked = _mailbox_for_update(actor, mailbox)
+    record(actor=actor, action="delete", obj=locked, domain=locked.domain.name)
+    locked.delete()
 
 
 def _clean_destinations(
@@ -290,6 +328,13 @@ def alias_create(
         alias, conflict=_("The alias %(address)s already exists.") % {"address": alias_address}
     )
     AliasDestination.objects.bulk_create(AliasDestination(alias=alias, address=a) for a in cleaned)
+    record(
+        actor=actor,
+        action="create",
+        obj=alias,
+        domain=domain.name,
+        changes={"destinations": cleaned, "description": alias.description, "active": active},
+    )
     return alias
 
 
@@ -306,18 +351,35 @@ def _alias_for_update(actor: Actor, alias: Alias) -> Alias:
 def alias_set_destinations(*, actor: Actor, alias: Alias, destinations: Iterable[str]) -> Alias:
     alias = _alias_for_update(actor, alias)
     cleaned = _clean_destinations(alias.address, destinations, alias.domain, alias.local_part)
+    before = sorted(alias.destinations.values_list("address", flat=True))
     alias.destinations.exclude(address__in=cleaned).delete()
-    existing = set(alias.destinations.values_list("address", flat=True))
+    existing = set(before) & set(cleaned)
     AliasDestination.objects.bulk_create(
         AliasDestination(alias=alias, address=a) for a in cleaned if a not in existing
     )
     alias.save(update_fields=["updated_at"])
+    if before != sorted(cleaned):
+        record(
+            actor=actor,
+            action="update",
+            obj=alias,
+            domain=alias.domain.name,
+            changes={"destinations": [before, sorted(cleaned)]},
+        )
     return alias
 
 
 @transaction.atomic
 def alias_set_active(*, actor: Actor, alias: Alias, active: bool) -> Alias:
     alias = _alias_for_update(actor, alias)
+    if alias.active != active:
+        record(
+            actor=actor,
+            action="enable" if active else "disable",
+            obj=alias,
+            domain=alias.domain.name,
+            changes={"active": [alias.active, active]},
+        )
     alias.active = active
     alias.save(update_fields=["active", "updated_at"])
     return alias
@@ -325,4 +387,6 @@ def alias_set_active(*, actor: Actor, alias: Alias, active: bool) -> Alias:
 
 @transaction.atomic
 def alias_delete(*, actor: Actor, alias: Alias) -> None:
-    _alias_for_update(actor, alias).delete()
+    locked = _alias_for_update(actor, alias)
+    record(actor=actor, action="delete", obj=locked, domain=locked.domain.name)
+    locked.delete()

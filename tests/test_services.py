@@ -425,3 +425,19 @@ def test_writes_that_lock_rows_work_outside_a_test_transaction():
     ds.alias_domain_delete(actor=None, alias_domain=alias_domain)
     ms.mailbox_delete(actor=None, mailbox=mailbox)
     assert counts() == (1, 0, 0, 0, 0)
+
+
+def test_only_a_superadmin_sets_a_mailbox_owner():
+    admin = f.domain_admin("alice", f.domain("mine.example"))
+    with pytest.raises(PermissionDenied):
+        ms.mailbox_create(actor=admin, address="own@mine.example", password=f.PASSWORD, uid=4000)
+    assert not Mailbox.objects.filter(local_part="own").exists()
+    mailbox, _ = ms.mailbox_create(actor=admin, address="own@mine.example", password=f.PASSWORD)
+    for change in ({"uid": 4000}, {"gid": 4000}, {"clear_uid": True}):
+        with pytest.raises(PermissionDenied):
+            ms.mailbox_update(actor=admin, mailbox=mailbox, **change)
+    mailbox.refresh_from_db()
+    assert (mailbox.uid, mailbox.gid) == (None, None)
+    ms.mailbox_update(actor=admin, mailbox=mailbox, name="Own")  # the rest stays theirs
+    mailbox.refresh_from_db()
+    assert mailbox.name == "Own"

@@ -1,0 +1,187 @@
+"""Writes of admin accounts: superadmins and domain admins. Superadmins only (actor None is
+the operator at the shell). Every change is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.services import record
+from domains.models import Domain
+from domains.names import normalize_domain
+from mailboxes.passwords import generate_password
+
+Actor = AbstractBaseUser | None
+
+
+def _require_superuser(actor: Actor) -> None:
+    if actor is not None and not getattr(actor, "is_superuser", False):
+        raise PermissionDenied(_("Only a superadmin can do this."))
+
+
+def _domains_named(names: Iterable[str]) -> list[Domain]:
+    wanted = []
+    for name in names:
+        try:
+            wanted.append(normalize_domain(name))
+        except ValidationError as exc:
+            raise ValidationError({"domains": exc}) from None
+    found = {d.name: d for d in Domain.objects.filter(name__in=wanted)}
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise ValidationError(
+            {"domains": _("There is no domain %(name)s.") % {"name": ", ".join(missing)}}
+        )
+    return [found[name] for name in dict.fromkeys(wanted)]
+
+
+def _check_password(password: str, user: Any) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+
+
+@transaction.atomic
+def admin_create(
+    *,
+    actor: Actor,
+    username: str,
+    password: str | None = None,
+    superadmin: bool = False,
+    domains: Iterable[str] = (),
+) -> tuple[Any, str | None]:
+    """Create an admin; returns it and the generated password when none was given."""
+    _require_superuser(actor)
+    user_model = get_user_model()
+    username = username.strip()
+    user = user_model(username=username, is_superuser=superadmin, is_staff=False)
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        if "username" in exc.message_dict:
+            raise ValidationError({"username": exc.message_dict["username"]}) from None
+        raise
+    granted = _domains_named(domains)
+    if not superadmin and not granted:
+        raise ValidationError(
+            {"domains": _("A domain admin needs at least one domain (or make a superadmin).")}
+        )
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    else:
+        _check_password(password, user)
+    user.set_password(password)
+    user.save()
+    user.administered_domains.add(*granted)
+    record(
+        actor=actor,
+        action="create",
+        obj=user,
+        domain=None,
+        changes={"superadmin": superadmin, "domains": [d.name for d in granted]},
+    )
+    for domain in granted:
+        record(actor=actor, action="grant", obj=user, domain=domain.name)
+    return user, generated
+
+
+@transaction.atomic
+def admin_grant(*, actor: Actor, user: Any, domains: Iterable[str]) -> list[Domain]:
+    """Let `user` administer `domains`; returns the domains newly granted."""
+    _require_superuser(actor)
+    current = set(user.administered_domains.values_list("name", flat=True))
+    new = [d for d in _domains_named(domains) if d.name not in current]
+    user.administered_domains.add(*new)
+    for domain in new:
+        record(actor=actor, action="grant", obj=user, domain=domain.name)
+    return new
+
+
+@transaction.atomic
+def admin_revoke(*, actor: Actor, user: Any, domains: Iterable[str]) -> list[Domain]:
+    """Take `domains` from `user`; returns the domains actually revoked."""
+    _require_superuser(actor)
+    current = set(user.administered_domains.values_list("name", flat=True))
+    gone = [d for d in _domains_named(domains) if d.name in current]
+    user.administered_domains.remove(*gone)
+    for domain in gone:
+        record(actor=actor, action="revoke", obj=user, domain=domain.name)
+    return gone
+
+
+@transaction.atomic
+def admin_set_superadmin(*, actor: Actor, user: Any, superadmin: bool) -> Any:
+    _require_superuser(actor)
+    if actor is not None and actor.pk == user.pk and not superadmin:
+        raise ValidationError(_("You cannot take away your own superadmin rights."))
+    if user.is_superuser != superadmin:
+        record(
+            actor=actor,
+            action="update",
+            obj=user,
+            domain=None,
+            changes={"superadmin": [user.is_superuser, superadmin]},
+        )
+        user.is_superuser = superadmin
+        user.save(update_fields=["is_superuser"])
+    return user
+
+
+@transaction.atomic
+def admin_set_active(*, actor: Actor, user: Any, active: bool) -> Any:
+    _require_superuser(actor)
+    if actor is not None and actor.pk == user.pk and not active:
+        raise ValidationError(_("You cannot disable your own account."))
+    if user.is_active != active:
+        record(
+            actor=actor,
+            action="enable" if active else "disable",
+            obj=user,
+            domain=None,
+            changes={"active": [user.is_active, active]},
+        )
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def admin_set_roles(*, actor: Actor, user: Any, superadmin: bool, active: bool) -> Any:
+    """Both flags together: either both change or neither."""
+    admin_set_superadmin(actor=actor, user=user, superadmin=superadmin)
+    return admin_set_active(actor=actor, user=user, active=active)
+
+
+@transaction.atomic
+def admin_set_password(*, actor: Actor, user: Any, password: str | None = None) -> str | None:
+    """Set a new password (a superadmin for anyone, an admin for themself); returns the
+    generated one when none was given."""
+    if actor is not None and actor.pk != user.pk:
+        _require_superuser(actor)
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    else:
+        _check_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(actor=actor, action="password", obj=user, domain=None)
+    return generated
+
+
+@transaction.atomic
+def admin_delete(*, actor: Actor, user: Any) -> None:
+    _require_superuser(actor)
+    if actor is not None and actor.pk == user.pk:
+        raise ValidationError(_("You cannot delete your own account."))
+    record(actor=actor, action="delete", obj=user, domain=None)
+    user.delete()

@@ -1,0 +1,37 @@
+"""Reads of the audit log, scoped: domain admins see only their domains' entries."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import QuerySet
+
+from audit.models import AuditEntry
+from domains.selectors import User, domains_visible_to
+
+
+def audit_entries_visible_to(user: User | None) -> QuerySet[AuditEntry]:
+    if user is None or getattr(user, "is_superuser", False):
+        return AuditEntry.objects.all()
+    names = domains_visible_to(user).values("name")
+    return AuditEntry.objects.filter(domain__in=names)
+
+
+def audit_list(
+    *,
+    user: User | None,
+    actor: str = "",
+    domain: str = "",
+    object_type: str = "",
+    day: date | None = None,
+) -> QuerySet[AuditEntry]:
+    qs = audit_entries_visible_to(user)
+    if actor:
+        qs = qs.filter(actor_label__icontains=actor.strip())
+    if domain:
+        qs = qs.filter(domain=domain)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if day is not None:
+        qs = qs.filter(created_at__date=day)
+    return qs.order_by("-created_at", "-id")

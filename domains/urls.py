@@ -1,0 +1,16 @@
+from django.urls import path
+
+from domains import views
+
+app_name = "domains"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("domains/", views.domain_list, name="list"),
+    path("domains/new/", views.domain_create, name="create"),
+    path("config/", views.config, name="config"),
+    path("config/download/", views.config_download, name="config_download"),
+    path("domains/<str:name>/", views.domain_detail, name="detail"),
+    path("domains/<str:name>/edit/", views.domain_edit, name="edit"),
+    path("domains/<str:name>/toggle/", views.domain_toggle, name="toggle"),
+    path("domains/<str:name>/delete/", views.domain_delete, name="delete"),
+]

@@ -1,0 +1,20 @@
+"""The domain pages: dashboard, list, detail, create/edit/enable/disable/delete, and the
+mail-stack config. Thin views: reads through domains.selectors, writes through
+domains.services with actor=request.user."""
+
+from domains.views.config import config, config_download
+from domains.views.dashboard import dashboard
+from domains.views.edit import domain_create, domain_delete, domain_edit, domain_toggle
+from domains.views.listing import domain_detail, domain_list
+
+__all__ = [
+    "config",
+    "config_download",
+    "dashboard",
+    "domain_create",
+    "domain_delete",
+    "domain_detail",
+    "domain_edit",
+    "domain_list",
+    "domain_toggle",
+]

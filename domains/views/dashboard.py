@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_http_methods
+
+from domains import selectors
+from mailadmin.access import panel_admin_required
+from mailadmin.rendering import render_page
+
+
+@panel_admin_required
+@require_http_methods(["GET"])
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Counts, domains near their limits, inactive items and what needs attention."""
+    user = request.user
+    summary = selectors.dashboard_summary(user=user)
+    near = selectors.domains_near_limits(user=user)
+    inactive = selectors.inactive_domains(user=user)
+    empty = selectors.hosted_domains_without_mailboxes(user=user)
+    context = {
+        "summary": summary,
+        "near_limits": near,
+        "inactive_domains": inactive,
+        "empty_domains": empty,
+        "needs_attention": bool(near or inactive or empty),
+    }
+    return render_page(request, "domains/dashboard.html", "domains/_dashboard_body.html", context)

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from domains import selectors, services
+from domains.forms import DomainDescriptionForm, DomainSettingsForm, settings_initial
+from mailadmin.access import is_superadmin, panel_admin_required, superadmin_required
+from mailadmin.rendering import (
+    actor,
+    add_service_errors,
+    redirect_after_post,
+    render_page,
+    safe_next,
+)
+
+
+@superadmin_required
+@require_http_methods(["GET", "POST"])
+def domain_create(request: HttpRequest) -> HttpResponse:
+    form = DomainSettingsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain = services.domain_create(actor=actor(request), **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, _("The domain %(name)s was created.") % {"name": domain.display_name}
+            )
+            return redirect_after_post(request, reverse("domains:detail", args=[domain.name]))
+    context = {"form": form, "creating": True}
+    return render_page(request, "domains/domain_form.html", "domains/_domain_form.html", context)
+
+
+@panel_admin_required
+@require_http_methods(["GET", "POST"])
+def domain_edit(request: HttpRequest, name: str) -> HttpResponse:
+    """Superadmins change everything but the name; a domain admin only the description."""
+    domain = selectors.domain_get(user=request.user, name=name)
+    form: DomainSettingsForm | DomainDescriptionForm
+    data = request.POST if request.method == "POST" else None
+    if is_superadmin(request.user):
+        form = DomainSettingsForm(data, creating=False, initial=settings_initial(domain))
+    else:
+        form = DomainDescriptionForm(data, initial={"description": domain.description})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.domain_update(actor=actor(request), domain=domain, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, _("The domain %(name)s was saved.") % {"name": domain.display_name}
+            )
+            return redirect_after_post(request, reverse("domains:detail", args=[domain.name]))
+    context = {"form": form, "creating": False, "domain": domain}
+    return render_page(request, "domains/domain_form.html", "domains/_domain_form.html", context)
+
+
+@superadmin_required
+@require_POST
+def domain_toggle(request: HttpRequest, name: str) -> HttpResponse:
+    """Enable or disable; `active` in the form says which (so a double submit is harmless)."""
+    domain = selectors.domain_get(user=request.user, name=name)
+    wanted = request.POST.get("active")
+    active = (wanted == "1") if wanted in {"0", "1"} else not domain.active
+    services.domain_set_active(actor=actor(request), domain=domain, active=active)
+    text = _("%(name)s is now enabled.") if active else _("%(name)s is now disabled.")
+    messages.success(request, text % {"name": domain.display_name})
+    if request.htmx:  # type: ignore[attr-defined]
+        row = selectors.domain_get_with_counts(user=request.user, name=domain.name)
+        return render(request, "domains/_domain_row.html", {"domain": row, "oob_messages": True})
+    return redirect_after_post(
+        request, safe_next(request, reverse("domains:detail", args=[domain.name]))
+    )
+
+
+def impact_text(impact: dict[str, int]) -> str:
+    """ "3 mailboxes, 1 alias, 0 alias domains", with each language's plural forms."""
+    return ", ".join(
+        (
+            ngettext("%(n)d mailbox", "%(n)d mailboxes", impact["mailboxes"])
+            % {"n": impact["mailboxes"]},
+            ngettext("%(n)d alias", "%(n)d aliases", impact["aliases"]) % {"n": impact["aliases"]},
+            ngettext("%(n)d alias domain", "%(n)d alias domains", impact["alias_domains"])
+            % {"n": impact["alias_domains"]},
+        )
+    )
+
+
+@superadmin_required
+@require_http_methods(["GET", "POST"])
+def domain_delete(request: HttpRequest, name: str) -> HttpResponse:
+    """GET: say exactly what goes with the domain; POST: delete it all."""
+    domain = selectors.domain_get(user=request.user, name=name)
+    impact = selectors.domain_delete_impact(domain)
+    if request.method == "POST":
+        services.domain_delete(actor=actor(request), domain=domain)
+        messages.success(
+            request,
+            _("The domain %(name)s was deleted with %(what)s.")
+            % {"name": domain.display_name, "what": impact_text(impact)},
+        )
+        return redirect_after_post(request, reverse("domains:list"))
+    context: dict[str, Any] = {
+        "domain": domain,
+        "impact": impact,
+        "impact_text": impact_text(impact),
+    }
+    return render_page(
+        request, "domains/domain_delete.html", "domains/_domain_delete_form.html", context
+    )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_http_methods
+
+from domains import selectors
+from domains.forms import DomainSearchForm
+from mailadmin.access import panel_admin_required
+from mailadmin.pagination import paginate
+from mailadmin.rendering import render_page
+
+PER_PAGE = 50
+
+
+@panel_admin_required
+@require_http_methods(["GET"])
+def domain_list(request: HttpRequest) -> HttpResponse:
+    """Search as you type (htmx swaps the table), sort by column, page through on the server."""
+    form = DomainSearchForm(request.GET)
+    term, order = form.search()
+    page = paginate(
+        request, selectors.domain_list(user=request.user, search=term, order=order), PER_PAGE
+    )
+    context = {
+        "page": page,
+        "form": form,
+        "term": term,
+        "order": order,
+        "pager_target": "#domain-table",
+    }
+    return render_page(request, "domains/domain_list.html", "domains/_domain_table.html", context)
+
+
+@panel_admin_required
+@require_http_methods(["GET"])
+def domain_detail(request: HttpRequest, name: str) -> HttpResponse:
+    domain = selectors.domain_get_with_counts(user=request.user, name=name)
+    admins = list(domain.admins.order_by("username")) if request.user.is_superuser else []
+    context = {"domain": domain, "domain_admins": admins}
+    return render_page(request, "domains/domain_detail.html", "domains/_domain_card.html", context)

@@ -1,0 +1,473 @@
+"""What Postfix does with one recipient address, step by step, read from the contract views.
+
+The trace asks the database exactly what Postfix asks it: the queries of the exported lookup
+tables (files.POSTFIX_QUERIES), with the same keys, in the same order, against the same views.
+It follows an inbound message from a client that is neither in mynetworks nor authenticated:
+
+1. smtpd, RCPT TO: check_recipient_access (a disabled mailbox is refused there), the address
+   class of the domain (virtual_alias_domains,
+   virtual_mailbox_domains, relay_domains; anything else is refused by
+   reject_unauth_destination), then smtpd_reject_unlisted_recipient (the address must be in
+   virtual_alias_maps, catch-all included, or in virtual_mailbox_maps).
+2. cleanup: virtual_alias_maps expansion as cleanup_map1n.c does it: `user@domain`, then
+   `@domain`; each result is expanded in turn; an address that expands to itself is kept;
+   more than 1000 rewrites of one address or 1000 addresses defers the message.
+3. For each final recipient: transport_maps (full address, then domain), then virtual(8) with
+   virtual_mailbox_maps and virtual_uid_maps/virtual_gid_maps, or the relay or the outside.
+
+Everything here only reads. Besides the Postfix lookups, a few reads of mailadmin's own tables
+explain a miss (an inactive mailbox, alias or domain); those are notes, never decisions.
+The result holds codes and parameters; the panel turns them into sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+
+from mailadmin.contract.files import MAIN_CF_MAPS, POSTFIX_QUERIES
+
+# Postfix's defaults (postconf -d), which the exported main.cf lines keep.
+RECURSION_LIMIT = 1000  # virtual_alias_recursion_limit
+EXPANSION_LIMIT = 1000  # virtual_alias_expansion_limit
+MYDESTINATION = ("localhost",)  # the generated main.cf lines set mydestination = localhost
+
+_PLACEHOLDER = re.compile(r"'%([sud])'")
+_UNQUOTED = re.compile(r"(?<!%)%[sud]")
+
+# Outcomes of a step.
+OK = "ok"
+INFO = "info"
+REJECT = "reject"
+DEFER = "defer"
+BOUNCE = "bounce"
+HIDDEN = "hidden"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One query Postfix sends: the table (as exported, e.g. virtual_alias_maps), the key."""
+
+    table: str
+    key: str
+    query: str
+    rows: tuple[str, ...] = ()
+    suppressed: bool = False  # Postfix does not send the query for this key at all
+
+    @property
+    def found(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def answer(self) -> str | None:
+        """What postmap -q prints: the rows joined with commas, or None when not found."""
+        return ",".join(self.rows) if self.rows else None
+
+
+@dataclass
+class Step:
+    stage: str  # "domain", "rcpt", "expand", "deliver"
+    code: str
+    outcome: str
+    params: dict[str, object] = field(default_factory=dict)
+    lookups: list[Lookup] = field(default_factory=list)
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    address: str
+    code: str  # the code of the step that decided it
+    outcome: str
+
+
+@dataclass
+class Trace:
+    address: str
+    steps: list[Step] = field(default_factory=list)
+    verdict: str = ""  # "rejected", "deferred" or "accepted"
+    reply: str = ""  # the SMTP reply for a rejection
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    @property
+    def lookups(self) -> list[Lookup]:
+        return [lookup for step in self.steps for lookup in step.lookups]
+
+
+class Lookups:
+    """Runs the exported queries through Django's connection; each key is asked once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], Lookup] = {}
+
+    def ask(self, table: str, key: str) -> Lookup:
+        cache_key = (table, key)
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self._run(table, key)
+        return self._cache[cache_key]
+
+    def ask_all(self, parameter: str, key: str) -> list[Lookup]:
+        """Every query the parameter's tables send for `key`, up to the first answer."""
+        asked = []
+        for table in MAIN_CF_MAPS[parameter]:
+            lookup = self.ask(table, key)
+            asked.append(lookup)
+            if lookup.found:
+                break
+        return asked
+
+    @staticmethod
+    def _run(table: str, key: str) -> Lookup:
+        template = POSTFIX_QUERIES[table]
+        sql, params, suppressed = expand_query(template, key)
+        if suppressed:
+            return Lookup(table, key, template, suppressed=True)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = tuple(str(row[0]) for row in cursor.fetchall() if row[0] is not None)
+        return Lookup(table, key, template, rows)
+
+
+def expand_query(template: str, key: str) -> tuple[str, list[str], bool]:
+    """The query Postfix would send for `key`, as SQL with parameters, and whether Postfix
+    suppresses it (%u with an empty local part, %d for a key without a domain).
+
+    Postfix quotes the values itself; here they become query parameters, so the database sees
+    the same comparison without the text ever being pasted into SQL.
+    """
+    if _UNQUOTED.search(_PLACEHOLDER.sub("", template)):
+        raise ValueError(f"unquoted %s, %u or %d in {template!r}")
+    local, at, domain = key.rpartition("@")
+    if not at:
+        local, domain = key, ""
+    values = {"s": key, "u": local, "d": domain}
+    used = set(_PLACEHOLDER.findall(template))
+    if ("u" in used and not local) or ("d" in used and not domain):
+        return "", [], True
+    params: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        params.append(values[match.group(1)])
+        return "%s"
+
+    # A literal "%%" in a Postfix query is also how Django's cursor writes a literal "%".
+    return _PLACEHOLDER.sub(placeholder, template), params, False
+
+
+DomainFilter = Callable[[str], bool]
+
+
+def _everything(_domain: str) -> bool:
+    return True
+
+
+class Tracer:
+    def __init__(self, may_see: DomainFilter | None = None) -> None:
+        self.db = Lookups()
+        self.may_see = may_see or _everything
+
+    # -- address classes ----------------------------------------------------------------------
+
+    def domain_class(self, domain: str) -> tuple[str, list[Lookup]]:
+        """trivial-rewrite's resolve: local, virtual alias, virtual mailbox, relay, default."""
+        if domain in MYDESTINATION:
+            return "local", []
+        asked = []
+        for table, kind in (
+            ("virtual_alias_domains", "alias"),
+            ("virtual_mailbox_domains", "hosted"),
+            ("relay_domains", "relay"),
+        ):
+            lookup = self.db.ask(table, domain)
+            asked.append(lookup)
+            if lookup.found:
+                return kind, asked
+        return "foreign", asked
+
+    # -- the whole trace ----------------------------------------------------------------------
+
+    def trace(self, address: str) -> Trace:
+        address = address.lower()
+        result = Trace(address)
+        domain = address.rpartition("@")[2]
+        kind, asked = self.domain_class(domain)
+        step = Step("domain", f"domain_{kind}", INFO, {"domain": domain}, asked)
+        result.steps.append(step)
+        result.steps += _domain_notes(domain, kind)
+        if not self._rcpt(result, address, kind):
+            result.verdict = "rejected"
+            return result
+        finals = self._expand(result, address)
+        if finals is None:
+            result.verdict = "deferred"
+            return result
+        for final in finals:
+            self._deliver(result, final)
+        result.verdict = "accepted"
+        return result
+
+    def _rcpt(self, result: Trace, address: str, kind: str) -> bool:
+        """smtpd's RCPT TO checks for an unauthenticated client from outside mynetworks."""
+        if kind == "foreign":
+            result.reply = f"554 5.7.1 <{address}>: Relay access denied"
+            result.steps.append(Step("rcpt", "rcpt_relay_denied", REJECT, {"reply": result.reply}))
+            return False
+        # check_recipient_access comes first in smtpd_recipient_restrictions: a disabled
+        # mailbox is refused there, before any other table is asked.
+        access = self.db.ask("recipient_access", address)
+        if access.found:
+            # The answer is "550 5.2.1 Mailbox disabled"; smtpd puts the address in between.
+            code, status, text = (access.answer or "").split(" ", 2)
+            result.reply = f"{code} {status} <{address}>: Recipient address rejected: {text}"
+            result.steps.append(
+                Step("rcpt", "rcpt_access_refused", REJECT, {"reply": result.reply}, [access])
+            )
+            result.steps += _address_notes(address, depth=0)
+            return False
+        if kind in ("relay", "local"):
+            result.steps.append(Step("rcpt", f"rcpt_{kind}_accepted", OK, {}))
+            return True
+        domain = address.rpartition("@")[2]
+        asked = [access, *self.db.ask_all("virtual_alias_maps", address)]
+        if not asked[-1].found:
+            asked += self.db.ask_all("virtual_alias_maps", f"@{domain}")
+        if asked[-1].found:
+            code = "rcpt_in_alias_maps" if asked[-1].key == address else "rcpt_catchall"
+            result.steps.append(Step("rcpt", code, OK, {"key": asked[-1].key}, asked))
+            return True
+        if kind == "hosted":
+            mailbox = self.db.ask("virtual_mailbox_maps", address)
+            asked.append(mailbox)
+            if mailbox.found:
+                result.steps.append(Step("rcpt", "rcpt_in_mailbox_maps", OK, {}, asked))
+                return True
+            table = "virtual mailbox"
+        else:
+            table = "virtual alias"
+        result.reply = (
+            f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in {table} table"
+        )
+        result.steps.append(
+            Step("rcpt", f"rcpt_unknown_{kind}", REJECT, {"reply": result.reply}, asked)
+        )
+        result.steps += _address_notes(address, depth=0)
+        return False
+
+    def _expand(self, result: Trace, address: str) -> list[str] | None:
+        """cleanup_map1n: rewrite each address in place until it stops changing."""
+        addresses = [address]
+        fixed: set[str] = set()  # addresses that expanded into themselves
+        shown: set[str] = set()
+        depth_of = {address: 0}
+        index = 0
+        while index < len(addresses):
+            if len(addresses) > EXPANSION_LIMIT:
+                result.steps.append(
+                    Step("expand", "expand_too_many", DEFER, {"limit": EXPANSION_LIMIT})
+                )
+                return None
+            count = 0
+            while True:
+                current = addresses[index]
+                depth = depth_of.get(current, 0)
+                if current in fixed:
+                    break
+                if not self.may_see(current.rpartition("@")[2]):
+                    break
+                if count >= RECURSION_LIMIT:
+                    result.steps.append(
+                        Step(
+                            "expand",
+                            "expand_loop",
+                            DEFER,
+                            {"address": current, "limit": RECURSION_LIMIT},
+                        )
+                    )
+                    return None
+                asked = self._alias_lookups(current)
+                found = asked[-1] if asked[-1].found else None
+                first_time = current not in shown
+                shown.add(current)
+                if found is None:
+                    if first_time:
+                        result.steps.append(
+                            Step("expand", "expand_none", INFO, {"address": current}, asked, depth)
+                        )
+                    break
+                rows = list(found.rows)
+                # A mailbox answers for itself (so that a catch-all never takes its mail).
+                only_itself = [row.lower() for row in rows] == [current]
+                if first_time:
+                    code = "expand_alias" if found.key == current else "expand_catchall"
+                    if only_itself and found.key == current:
+                        code = "expand_mailbox_self"
+                    params: dict[str, object] = {
+                        "address": current,
+                        "key": found.key,
+                        "results": rows,
+                    }
+                    result.steps.append(Step("expand", code, INFO, params, asked, depth))
+                    result.steps += _alias_notes(current, found.key, depth)
+                for position, row in enumerate(rows):
+                    target = row.lower()
+                    depth_of.setdefault(target, depth + 1)
+                    if position == 0:
+                        addresses[index] = target
+                    else:
+                        addresses.append(target)
+                    if target == current:
+                        fixed.add(current)
+                        if first_time and not only_itself:
+                            result.steps.append(
+                                Step("expand", "expand_self", INFO, {"address": current}, [], depth)
+                            )
+                count += 1
+            index += 1
+        # cleanup drops duplicate recipients (case-insensitive) before the queue file is written.
+        return list(dict.fromkeys(addresses))
+
+    def _alias_lookups(self, address: str) -> list[Lookup]:
+        asked = self.db.ask_all("virtual_alias_maps", address)
+        domain = address.rpartition("@")[2]
+        if not asked[-1].found and address.rpartition("@")[0]:
+            asked += self.db.ask_all("virtual_alias_maps", f"@{domain}")
+        return asked
+
+    def _deliver(self, result: Trace, address: str) -> None:
+        domain = address.rpartition("@")[2]
+        if not self.may_see(domain):
+            self._finish(result, Step("deliver", "deliver_hidden", HIDDEN, {"address": address}))
+            return
+        kind, asked = self.domain_class(domain)
+        params: dict[str, object] = {"address": address, "domain": domain}
+        if kind == "foreign":
+            step = Step("deliver", "deliver_external", OK, params, asked)
+            self._finish(result, step)
+            return
+        if kind == "local":
+            self._finish(result, Step("deliver", "deliver_local", OK, params))
+            return
+        if kind == "alias":
+            # Still in an alias domain after expansion: trivial-rewrite hands it to error(8).
+            step = Step("deliver", "deliver_unknown_alias", BOUNCE, params, asked)
+            self._finish(result, step)
+            return
+        transport = self.db.ask("transport_maps", address)
+        asked.append(transport)
+        if not transport.found:
+            transport = self.db.ask("transport_maps", domain)
+            asked.append(transport)
+        if kind == "relay":
+            if transport.found:
+                params["transport"] = transport.rows[0]
+                self._finish(result, Step("deliver", "deliver_relay", OK, params, asked))
+            else:
+                self._finish(result, Step("deliver", "deliver_relay_mx", OK, params, asked))
+            return
+        if transport.found and not transport.rows[0].startswith("virtual:"):
+            params["transport"] = transport.rows[0]
+            self._finish(result, Step("deliver", "deliver_transport", OK, params, asked))
+            return
+        self._virtual(result, address, params, asked)
+
+    def _virtual(
+        self, result: Trace, address: str, params: dict[str, object], asked: list[Lookup]
+    ) -> None:
+        """virtual(8): the mailbox path and its owner, or a bounce for an unknown user."""
+        mailbox = self.db.ask("virtual_mailbox_maps", address)
+        asked.append(mailbox)
+        if not mailbox.found:
+            self._finish(result, Step("deliver", "deliver_unknown_mailbox", BOUNCE, params, asked))
+            result.steps += _address_notes(address, depth=0)
+            return
+        uid = self.db.ask("virtual_uid_maps", address)
+        gid = self.db.ask("virtual_gid_maps", address)
+        asked += [uid, gid]
+        path = mailbox.rows[0]
+        base = str(settings.MAILADMIN_MAIL_BASE).rstrip("/")
+        params.update(
+            path=path,
+            full_path=f"{base}/{path}",
+            uid=uid.rows[0] if uid.found else "",
+            gid=gid.rows[0] if gid.found else "",
+            minimum_uid=settings.MAILADMIN_MIN_UID,
+        )
+        if not uid.found or not gid.found:
+            code, outcome = "deliver_no_owner", DEFER
+        elif int(uid.rows[0]) < settings.MAILADMIN_MIN_UID:
+            code, outcome = "deliver_uid_too_low", DEFER
+        elif path.endswith("/"):
+            code, outcome = "deliver_maildir", OK
+        else:
+            code, outcome = "deliver_mbox", OK
+        self._finish(result, Step("deliver", code, outcome, params, asked))
+
+    @staticmethod
+    def _finish(result: Trace, step: Step) -> None:
+        result.steps.append(step)
+        result.deliveries.append(Delivery(str(step.params["address"]), step.code, step.outcome))
+
+
+# -- notes from mailadmin's own tables: why a lookup found nothing ------------------------------
+
+
+def _domain_notes(domain: str, kind: str) -> list[Step]:
+    from domains.models import AliasDomain, Domain
+
+    notes = []
+    row = Domain.objects.filter(name=domain).first()
+    if row is not None and not row.active:
+        notes.append(Step("domain", "note_domain_inactive", INFO, {"domain": domain}))
+    alias_domain = AliasDomain.objects.filter(name=domain).select_related("target").first()
+    if alias_domain is not None and kind != "alias":
+        target = alias_domain.target
+        if not alias_domain.active:
+            notes.append(Step("domain", "note_alias_domain_inactive", INFO, {"domain": domain}))
+        elif not (target.active and target.is_hosted):
+            notes.append(
+                Step(
+                    "domain",
+                    "note_alias_domain_target_off",
+                    INFO,
+                    {"domain": domain, "target": target.name},
+                )
+            )
+    return notes
+
+
+def _address_notes(address: str, *, depth: int) -> list[Step]:
+    from mailboxes.models import Alias, Mailbox
+
+    local, _at, domain = address.rpartition("@")
+    notes = []
+    mailbox = Mailbox.objects.filter(domain__name=domain, local_part=local).first()
+    if mailbox is not None and not mailbox.active:
+        notes.append(
+            Step("deliver", "note_mailbox_inactive", INFO, {"address": address}, [], depth)
+        )
+    alias = Alias.objects.filter(domain__name=domain, local_part=local).first()
+    if alias is not None and not alias.active:
+        notes.append(Step("expand", "note_alias_inactive", INFO, {"address": address}, [], depth))
+    return notes
+
+
+def _alias_notes(address: str, key: str, depth: int) -> list[Step]:
+    """A catch-all answered: say so when an inactive alias of that address was passed over."""
+    if key == address:
+        return []
+    from mailboxes.models import Alias
+
+    local, _at, domain = address.rpartition("@")
+    if Alias.objects.filter(domain__name=domain, local_part=local, active=False).exists():
+        return [Step("expand", "note_alias_inactive", INFO, {"address": address}, [], depth)]
+    return []
+
+
+def trace_address(address: str, *, may_see: DomainFilter | None = None) -> Trace:
+    """Trace `address` (canonical: lowercase, A-label domain). `may_see(domain)` False hides
+    what happens inside a domain the asking admin does not administer."""
+    return Tracer(may_see).trace(address)

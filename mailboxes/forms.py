@@ -1,0 +1,235 @@
+"""Forms of the per-domain pages: they validate and normalise what people type; the services
+decide and write. A service's ValidationError is shown on the form by `add_service_errors`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from domains.models import MAX_ID
+from domains.names import normalize_domain, normalize_local_part, split_address
+from mailboxes.models import StorageFormat
+from mailboxes.quota import format_size, parse_size
+
+GENERATE = "generate"
+TYPE = "type"
+PASSWORD_CHOICES = [
+    (GENERATE, _("Generate a strong password (shown once)")),
+    (TYPE, _("Type a password")),
+]
+
+
+def add_service_errors(form: forms.Form, error: ValidationError, fields: dict[str, str]) -> None:
+    """Put a service's errors on the form: `fields` maps the service's keys to form fields;
+    any other key (and a plain message) goes to the top of the form."""
+    if hasattr(error, "error_dict"):
+        for key, errors in error.error_dict.items():
+            field = fields.get(key)
+            if field is not None and field not in form.fields:
+                field = None
+            for item in errors:
+                form.add_error(field, item)
+    else:
+        for item in error.error_list:
+            form.add_error(None, item)
+
+
+class QuotaField(forms.Field):
+    """A size typed in human units ("2G", "500M", "unlimited"); cleans to bytes."""
+
+    widget = forms.TextInput(attrs={"maxlength": "40", "inputmode": "text"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text", _("For example 500M, 2G or 1.5GiB; empty or 0 means no limit.")
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int):
+            return format_size(value) if value else ""
+        return value
+
+    def to_python(self, value: Any) -> int:
+        return parse_size(str(value or ""))
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # The form shows "976.6 KiB" for 1000000 bytes: sent back untouched, it is no change.
+        if str(self.prepare_value(initial) or "") == str(data or "").strip():
+            return False
+        return super().has_changed(initial, data)
+
+
+class OwnerIdField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class PasswordChoiceMixin(forms.Form):
+    password_mode = forms.ChoiceField(
+        label=_("Password"),
+        choices=PASSWORD_CHOICES,
+        initial=GENERATE,
+        widget=forms.RadioSelect,
+    )
+    password = forms.CharField(
+        label=_("New password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password_mode") == TYPE and not data.get("password"):
+            self.add_error("password", _("Type the password, or let mailadmin generate one."))
+        return data
+
+    def chosen_password(self) -> str | None:
+        """The typed password, or None when one is to be generated."""
+        if self.cleaned_data["password_mode"] == TYPE:
+            return str(self.cleaned_data["password"])
+        return None
+
+
+class MailboxCreateForm(PasswordChoiceMixin):
+    local_part = forms.CharField(label=_("Address"), max_length=64)
+    name = forms.CharField(label=_("Display name"), max_length=255, required=False)
+    quota = QuotaField(label=_("Quota"), required=False)
+    storage_format = forms.ChoiceField(
+        label=_("Storage format"), choices=StorageFormat.choices, initial=StorageFormat.MAILDIR
+    )
+    uid = OwnerIdField(label=_("uid override"))
+    gid = OwnerIdField(label=_("gid override"))
+
+    field_order = ["local_part", "name", "password_mode", "password", "quota", "storage_format"]
+
+    def __init__(self, *args: Any, owner_ids: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not owner_ids:
+            # Who owns delivered mail is the superadmin's decision, as for domains.
+            del self.fields["uid"]
+            del self.fields["gid"]
+
+    def clean_local_part(self) -> str:
+        return normalize_local_part(self.cleaned_data["local_part"])
+
+
+class MailboxEditForm(forms.Form):
+    name = forms.CharField(label=_("Display name"), max_length=255, required=False)
+    quota = QuotaField(label=_("Quota"), required=False)
+    uid = OwnerIdField(label=_("uid override"), help_text=_("Empty: the domain's or the default."))
+    gid = OwnerIdField(label=_("gid override"), help_text=_("Empty: the domain's or the default."))
+
+    def __init__(self, *args: Any, owner_ids: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not owner_ids:
+            del self.fields["uid"]
+            del self.fields["gid"]
+
+
+class PasswordResetForm(PasswordChoiceMixin):
+    pass
+
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class DestinationsField(forms.CharField):
+    """Destination addresses, one a line (commas also separate); cleans to a list."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        items = [item for item in _SEPARATORS.split(str(value or "")) if item]
+        cleaned: list[str] = []
+        errors: list[ValidationError] = []
+        for item in items:
+            try:
+                local, domain = split_address(item)
+            except ValidationError as exc:
+                errors.extend(exc.error_list)
+                continue
+            address = f"{local}@{domain}"
+            if address not in cleaned:
+                cleaned.append(address)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class AliasCreateForm(forms.Form):
+    local_part = forms.CharField(
+        label=_("Address"),
+        max_length=64,
+        required=False,
+        help_text=_("Leave empty for the catch-all."),
+    )
+    catchall = forms.BooleanField(
+        label=_("Catch-all"),
+        required=False,
+        help_text=_("Takes mail for every address of the domain that is no mailbox or alias."),
+    )
+    destinations = DestinationsField(
+        label=_("Destinations"), help_text=_("One address a line; may be outside this server.")
+    )
+    description = forms.CharField(label=_("Description"), max_length=255, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        local = (data.get("local_part") or "").strip()
+        if data.get("catchall"):
+            if local:
+                self.add_error(
+                    "local_part", _("A catch-all has no address of its own: leave this empty.")
+                )
+            data["local_part"] = ""
+        elif not local:
+            self.add_error("local_part", _("Enter the address, or tick catch-all."))
+        else:
+            try:
+                data["local_part"] = normalize_local_part(local)
+            except ValidationError as exc:
+                self.add_error("local_part", exc)
+        return data
+
+
+class AliasEditForm(forms.Form):
+    destinations = DestinationsField(
+        label=_("Destinations"), help_text=_("One address a line; may be outside this server.")
+    )
+
+
+class AliasDomainCreateForm(forms.Form):
+    name = forms.CharField(
+        label=_("Alias domain"),
+        max_length=253,
+        help_text=_("Mail to user@alias-domain goes to user@this-domain."),
+    )
+
+    def clean_name(self) -> str:
+        return normalize_domain(self.cleaned_data["name"])
+
+
+class TraceForm(forms.Form):
+    address = forms.CharField(
+        label=_("Address"),
+        max_length=320,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "user@example.com"}),
+    )
+
+    def clean_address(self) -> str:
+        local, domain = split_address(self.cleaned_data["address"])
+        return f"{local}@{domain}"

@@ -1,0 +1,189 @@
+"""Sentences for the address trace: the engine (mailadmin/contract/trace.py) gives codes and
+parameters, this module says them in the user's language. Addresses are shown in Unicode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from mailadmin.contract.trace import Step, Trace
+from mailboxes.display import unicode_address
+
+STAGES: dict[str, Promise] = {
+    "domain": _("Domain class (trivial-rewrite)"),
+    "rcpt": _("RCPT TO (smtpd)"),
+    "expand": _("Virtual alias expansion (cleanup)"),
+    "deliver": _("Delivery"),
+}
+
+MESSAGES: dict[str, Promise] = {
+    "domain_local": _(
+        "%(domain)s is the machine itself (mydestination): local(8) delivers it, outside mailadmin."
+    ),
+    "domain_alias": _(
+        "%(domain)s is an alias domain (virtual_alias_domains): each address must be "
+        "rewritten by virtual_alias_maps."
+    ),
+    "domain_hosted": _("%(domain)s is hosted here (virtual_mailbox_domains)."),
+    "domain_relay": _("%(domain)s is relayed or backed up by this server (relay_domains)."),
+    "domain_foreign": _("%(domain)s is none of this server's domains."),
+    "note_domain_inactive": _(
+        "%(domain)s exists in mailadmin but is disabled, so Postfix does not know it."
+    ),
+    "note_alias_domain_inactive": _(
+        "%(domain)s is an alias domain in mailadmin but is disabled, so Postfix does not know it."
+    ),
+    "note_alias_domain_target_off": _(
+        "%(domain)s is an alias domain of %(target)s, which is disabled or not hosted here, "
+        "so Postfix does not know it."
+    ),
+    "rcpt_relay_denied": _(
+        "Refused for a client that is neither in mynetworks nor logged in: %(reply)s. "
+        "A logged-in client would be allowed to send it out."
+    ),
+    "rcpt_relay_accepted": _(
+        "Accepted: relay_recipient_maps is not set, so every recipient of a relayed domain "
+        "is accepted and the next hop decides."
+    ),
+    "rcpt_local_accepted": _("Handed to the machine's own delivery; mailadmin does not manage it."),
+    "rcpt_access_refused": _(
+        "Refused: the mailbox is disabled, and the recipient access table says so: %(reply)s"
+    ),
+    "rcpt_in_alias_maps": _("Accepted: the address is in virtual_alias_maps."),
+    "rcpt_catchall": _("Accepted: the catch-all %(key)s answers in virtual_alias_maps."),
+    "rcpt_in_mailbox_maps": _("Accepted: the address is in virtual_mailbox_maps."),
+    "rcpt_unknown_hosted": _(
+        "Refused: neither virtual_alias_maps nor virtual_mailbox_maps knows the address: %(reply)s"
+    ),
+    "rcpt_unknown_alias": _("Refused: virtual_alias_maps does not know the address: %(reply)s"),
+    "expand_alias": _("%(address)s is rewritten to %(results)s."),
+    "expand_catchall": _(
+        "%(address)s has no entry of its own; the catch-all %(key)s rewrites it to %(results)s."
+    ),
+    "expand_self": _(
+        "%(address)s expands to itself: it is kept and not expanded again (the mailbox keeps "
+        "a copy)."
+    ),
+    "expand_mailbox_self": _(
+        "%(address)s answers for itself in virtual_alias_maps (a mailbox's own entry, which "
+        "keeps the catch-all away from it): it stays as it is."
+    ),
+    "expand_none": _("%(address)s is not rewritten (no virtual_alias_maps entry)."),
+    "expand_loop": _(
+        "%(address)s is rewritten more than %(limit)s times (an alias loop): Postfix defers "
+        "the message with “4.6.0 Alias expansion error” and the sender's server retries."
+    ),
+    "expand_too_many": _(
+        "The expansion reaches more than %(limit)s addresses: Postfix defers the message "
+        "(“4.6.0 Alias expansion error”)."
+    ),
+    "note_alias_inactive": _("An alias %(address)s exists but is disabled: Postfix ignores it."),
+    "note_mailbox_inactive": _(
+        "A mailbox %(address)s exists but is disabled: virtual_mailbox_maps does not answer."
+    ),
+    "deliver_maildir": _(
+        "%(address)s: virtual(8) delivers to the Maildir %(full_path)s as uid %(uid)s, gid %(gid)s."
+    ),
+    "deliver_mbox": _(
+        "%(address)s: virtual(8) appends to the mbox file %(full_path)s as uid %(uid)s, "
+        "gid %(gid)s."
+    ),
+    "deliver_transport": _(
+        "%(address)s: transport_maps hands it to %(transport)s (Dovecot LMTP finds the "
+        "mailbox in its userdb)."
+    ),
+    "deliver_relay": _("%(address)s: relayed to %(transport)s (transport_maps)."),
+    "deliver_relay_mx": _("%(address)s: relayed to the mail exchangers (MX) of %(domain)s."),
+    "deliver_external": _(
+        "%(address)s: sent on by SMTP to the mail exchangers (MX) of %(domain)s."
+    ),
+    "deliver_local": _("%(address)s: delivered by local(8), outside mailadmin."),
+    "deliver_unknown_alias": _(
+        "%(address)s is still in an alias domain after expansion: the message bounces "
+        "(User unknown in virtual alias table)."
+    ),
+    "deliver_unknown_mailbox": _(
+        "%(address)s: virtual_mailbox_maps does not know it, so virtual(8) bounces the message "
+        "to the sender (5.1.1 unknown user)."
+    ),
+    "deliver_no_owner": _(
+        "%(address)s: no uid or gid is found: delivery is deferred (mail system configuration "
+        "error)."
+    ),
+    "deliver_uid_too_low": _(
+        "%(address)s: uid %(uid)s is below virtual_minimum_uid %(minimum_uid)s: delivery is "
+        "deferred (mail system configuration error)."
+    ),
+    "deliver_hidden": _(
+        "%(address)s is in a domain you do not administer: what happens there is not shown."
+    ),
+}
+
+VERDICTS: dict[str, Promise] = {
+    "rejected": _("Refused at RCPT TO: the sending server gets “%(reply)s”."),
+    "deferred": _("Accepted, then deferred: the message stays in the queue and is retried."),
+    "accepted": _("Accepted."),
+}
+
+OUTCOMES: dict[str, Promise] = {
+    "ok": _("ok"),
+    "info": _("info"),
+    "reject": _("refused"),
+    "defer": _("deferred"),
+    "bounce": _("bounced"),
+    "hidden": _("not shown"),
+}
+
+_ADDRESS_PARAMS = ("address", "key")
+
+
+def _shown(params: dict[str, Any]) -> dict[str, str]:
+    shown: dict[str, str] = {}
+    for name, value in params.items():
+        if name == "results":
+            items = value if isinstance(value, list | tuple) else [value]
+            shown[name] = ", ".join(unicode_address(str(v)) for v in items)
+        elif name in _ADDRESS_PARAMS:
+            shown[name] = unicode_address(str(value))
+        elif name in ("domain", "target"):
+            shown[name] = unicode_address(f"@{value}")[1:]
+        else:
+            shown[name] = str(value)
+    return shown
+
+
+def describe(step: Step) -> str:
+    return str(MESSAGES[step.code]) % _shown(step.params)
+
+
+def render_trace(trace: Trace) -> dict[str, Any]:
+    """The trace as the template shows it: sentences, outcomes and the lookups made."""
+    steps = [
+        {
+            "stage": STAGES[step.stage],
+            "text": describe(step),
+            "outcome": step.outcome,
+            "outcome_label": OUTCOMES[step.outcome],
+            "depth": step.depth,
+            "lookups": step.lookups,
+        }
+        for step in trace.steps
+    ]
+    verdict = str(VERDICTS[trace.verdict]) % {"reply": trace.reply}
+    return {
+        "address": unicode_address(trace.address),
+        "raw_address": trace.address,
+        "steps": steps,
+        "verdict": trace.verdict,
+        "verdict_text": verdict,
+        "deliveries": [
+            {
+                "address": unicode_address(d.address),
+                "outcome": d.outcome,
+                "outcome_label": OUTCOMES[d.outcome],
+            }
+            for d in trace.deliveries
+        ],
+    }

@@ -1,0 +1,121 @@
+"""Alias domains of one hosted domain: `user@alias` delivers as `user@domain`.
+
+Both sides must be the admin's: the target is the URL's domain (a foreign one is a 404) and
+the service refuses an alias name that is already someone's domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from domains import selectors, services
+from domains.models import AliasDomain, Domain
+from mailadmin.access import panel_admin_required
+from mailadmin.pagination import paginate
+from mailboxes.forms import AliasDomainCreateForm, add_service_errors
+from mailboxes.views.common import actor, domain_from_url, flash, fragment, is_htmx, search_term
+
+CHANGED = "aliasdomains-changed"
+
+
+def _list_url(domain: Domain) -> str:
+    return reverse("mailboxes:aliasdomain_list", args=[domain.name])
+
+
+def _in_domain(request: HttpRequest, domain: Domain, pk: int) -> AliasDomain:
+    return selectors.alias_domain_in_domain(user=request.user, target=domain, pk=pk)
+
+
+@panel_admin_required
+@require_GET
+def aliasdomain_list(request: HttpRequest, domain: str) -> HttpResponse:
+    the_domain = domain_from_url(request, domain)
+    query = search_term(request)
+    rows = selectors.alias_domain_list(user=request.user, target=the_domain, search=query)
+    page = paginate(request, rows)
+    context: dict[str, Any] = {
+        "domain": the_domain,
+        "page": page,
+        "q": query,
+        "tab": "aliasdomains",
+    }
+    if is_htmx(request):
+        return render(request, "mailboxes/_aliasdomain_table.html", context)
+    return render(request, "mailboxes/aliasdomain_list.html", context)
+
+
+@panel_admin_required
+@require_http_methods(["GET", "POST"])
+def aliasdomain_create(request: HttpRequest, domain: str) -> HttpResponse:
+    the_domain = domain_from_url(request, domain)
+    form = AliasDomainCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            alias_domain = services.alias_domain_create(
+                actor=actor(request), name=form.cleaned_data["name"], target=the_domain.name
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc, {"name": "name"})
+        else:
+            flash(
+                request,
+                _("%(alias)s is now an alias domain of %(domain)s.")
+                % {"alias": alias_domain.display_name, "domain": the_domain.display_name},
+            )
+            if is_htmx(request):
+                context = {"domain": the_domain, "form": AliasDomainCreateForm()}
+                return fragment(
+                    request, "mailboxes/_aliasdomain_create.html", context, event=CHANGED
+                )
+            return redirect(_list_url(the_domain))
+    context = {"domain": the_domain, "form": form, "tab": "aliasdomains"}
+    if is_htmx(request):
+        return fragment(request, "mailboxes/_aliasdomain_create.html", context)
+    return render(request, "mailboxes/aliasdomain_create.html", context)
+
+
+@panel_admin_required
+@require_POST
+def aliasdomain_toggle(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
+    the_domain = domain_from_url(request, domain)
+    alias_domain = _in_domain(request, the_domain, pk)
+    alias_domain = services.alias_domain_set_active(
+        actor=actor(request), alias_domain=alias_domain, active=not alias_domain.active
+    )
+    if alias_domain.active:
+        flash(request, _("Alias domain %(name)s enabled.") % {"name": alias_domain.display_name})
+    else:
+        flash(request, _("Alias domain %(name)s disabled.") % {"name": alias_domain.display_name})
+    if is_htmx(request):
+        context = {"domain": the_domain, "alias_domain": alias_domain}
+        return fragment(request, "mailboxes/_aliasdomain_row_swap.html", context)
+    return redirect(_list_url(the_domain))
+
+
+@panel_admin_required
+@require_http_methods(["GET", "POST"])
+def aliasdomain_delete(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
+    the_domain = domain_from_url(request, domain)
+    alias_domain = _in_domain(request, the_domain, pk)
+    label = alias_domain.display_name
+    if request.method == "POST":
+        services.alias_domain_delete(actor=actor(request), alias_domain=alias_domain)
+        flash(request, _("Alias domain %(name)s deleted.") % {"name": label})
+        if is_htmx(request):
+            return fragment(request, "mailboxes/_removed_row.html", {})
+        return redirect(_list_url(the_domain))
+    context = {
+        "domain": the_domain,
+        "tab": "aliasdomains",
+        "question": _("Delete the alias domain %(name)s?") % {"name": label},
+        "detail": _("Mail to its addresses will be refused at once."),
+        "cancel_url": _list_url(the_domain),
+    }
+    return render(request, "mailboxes/confirm_delete.html", context)

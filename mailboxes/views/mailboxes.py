@@ -1,0 +1,253 @@
+"""Mailboxes of one domain: list with search, create (with a generated password shown once),
+edit, password reset, enable/disable, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from domains.models import Domain
+from domains.selectors import with_counts
+from mailadmin.access import is_superadmin, panel_admin_required
+from mailadmin.pagination import paginate
+from mailboxes import selectors, services
+from mailboxes.forms import (
+    MailboxCreateForm,
+    MailboxEditForm,
+    PasswordResetForm,
+    add_service_errors,
+)
+from mailboxes.models import Mailbox
+from mailboxes.passwords import generate_password
+from mailboxes.views.common import actor, domain_from_url, flash, fragment, is_htmx, search_term
+
+CHANGED = "mailboxes-changed"
+CREATE_FIELDS = {
+    "address": "local_part",
+    "password": "password",
+    "quota": "quota",
+    "format": "storage_format",
+    "uid": "uid",
+    "gid": "gid",
+    "name": "name",
+}
+EDIT_FIELDS = {"quota": "quota", "uid": "uid", "gid": "gid", "name": "name"}
+
+
+def _list_url(domain: Domain) -> str:
+    return reverse("mailboxes:mailbox_list", args=[domain.name])
+
+
+def _limits(domain: Domain) -> dict[str, Any] | None:
+    """Use of the domain's limits, read only when it has some (one indexed query)."""
+    if not (domain.max_mailboxes or domain.total_quota):
+        return None
+    counted = with_counts(Domain.objects.filter(pk=domain.pk)).get()
+    return {
+        "mailboxes": getattr(counted, "mailbox_count", 0),
+        "quota": getattr(counted, "quota_allocated", 0),
+    }
+
+
+@panel_admin_required
+@require_GET
+def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
+    the_domain = domain_from_url(request, domain)
+    query = search_term(request)
+    # "alice@example.com" typed in full finds alice: the list is of one domain already.
+    local_part = query.rpartition("@")[0] if "@" in query else query
+    page = paginate(
+        request, selectors.mailbox_list(user=request.user, domain=the_domain, search=local_part)
+    )
+    context = {"domain": the_domain, "page": page, "q": query, "tab": "mailboxes"}
+    if is_htmx(request):
+        return render(request, "mailboxes/_mailbox_table.html", context)
+    context["limits"] = _limits(the_domain)
+    return render(request, "mailboxes/mailbox_list.html", context)
+
+
+@panel_admin_required
+@require_http_methods(["GET", "POST"])
+def mailbox_create(request: HttpRequest, domain: str) -> HttpResponse:
+    the_domain = domain_from_url(request, domain)
+    owner_ids = is_superadmin(request.user)
+    form = MailboxCreateForm(request.POST or None, owner_ids=owner_ids)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            mailbox, generated = services.mailbox_create(
+                actor=actor(request),
+                address=f"{data['local_part']}@{the_domain.name}",
+                password=form.chosen_password(),
+                name=data["name"],
+                quota=data["quota"] if data["quota"] else None,
+                storage_format=data["storage_format"],
+                uid=data.get("uid"),
+                gid=data.get("gid"),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc, CREATE_FIELDS)
+        else:
+            return _created(request, the_domain, mailbox, generated)
+    context = {"domain": the_domain, "form": form, "tab": "mailboxes"}
+    if is_htmx(request):
+        return fragment(request, "mailboxes/_mailbox_create.html", context)
+    return render(request, "mailboxes/mailbox_create.html", context)
+
+
+def _created(
+    request: HttpRequest, domain: Domain, mailbox: Mailbox, generated: str | None
+) -> HttpResponse:
+    flash(request, _("Mailbox %(address)s created.") % {"address": _display(mailbox)})
+    if generated is None and not is_htmx(request):
+        return redirect(_list_url(domain))
+    # The generated password is in this response only: it is never stored in clear.
+    context = {"domain": domain, "mailbox": mailbox, "password": generated, "tab": "mailboxes"}
+    if is_htmx(request):
+        return fragment(request, "mailboxes/_mailbox_created.html", context, event=CHANGED)
+    return render(request, "mailboxes/mailbox_created.html", context)
+
+
+def _display(mailbox: Mailbox) -> str:
+    return f"{mailbox.local_part}@{mailbox.domain.display_name}"
+
+
+def _row(request: HttpRequest, domain: Domain, mailbox: Mailbox) -> HttpResponse:
+    return fragment(
+        request, "mailboxes/_mailbox_row_swap.html", {"domain": domain, "mailbox": mailbox}
+    )
+
+
+@panel_admin_required
+@require_GET
+def mailbox_row(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
+    """One table row (htmx: "cancel" of an inline form); without htmx, the list."""
+    the_domain = domain_from_url(request, domain)
+    mailbox = selectors.mailbox_in_domain(user=request.user, domain=the_domain, pk=pk)
+    if not is_htmx(request):
+        return redirect(_list_url(the_domain))
+    return _row(request, the_domain, mailbox)
+
+
+@panel_admin_required
+@require_http_methods(["GET", "POST"])
+def mailbox_edit(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
+    the_domain = domain_from_url(request, domain)
+    mailbox = selectors.mailbox_in_domain(user=request.user, domain=the_domain, pk=pk)
+    owner_ids = is_superadmin(request.user)
+    initial = {"name": mailbox.name, "quota": mailbox.quota, "uid": mailbox.uid, "gid": mailbox.gid}
+    form = MailboxEditForm(request.POST or None, initial=initial, owner_ids=owner_ids)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailbox = _apply_edit(request, mailbox, form)
+        except ValidationError as exc:
+            add_service_errors(form, exc, EDIT_FIELDS)
+        else:
+            flash(request, _("Mailbox %(address)s saved.") % {"address": _display(mailbox)})
+            if is_htmx(request):
+                return _row(request, the_domain, mailbox)
+            return redirect(_list_url(the_domain))
+    context = {"domain": the_domain, "mailbox": mailbox, "form": form, "tab": "mailboxes"}
+    if is_htmx(request):
+        return fragment(request, "mailboxes/_mailbox_edit_row.html", context)
+    return render(request, "mailboxes/mailbox_edit.html", context)
+
+
+def _apply_edit(request: HttpRequest, mailbox: Mailbox, form: MailboxEditForm) -> Mailbox:
+    data, changed = form.cleaned_data, set(form.changed_data)
+    changes: dict[str, Any] = {}
+    if "name" in changed:
+        changes["name"] = data["name"]
+    if "quota" in changed:
+        changes["quota"] = data["quota"]
+    for field in ("uid", "gid"):
+        if field in changed:
+            if data[field] is None:
+                changes[f"clear_{field}"] = True
+            else:
+                changes[field] = data[field]
+    if not changes:
+        return mailbox
+    return services.mailbox_update(actor=actor(request), mailbox=mailbox, **changes)
+
+
+@panel_admin_required
+@require_http_methods(["GET", "POST"])
+def mailbox_password(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
+    """Reset a mailbox password: generated (shown once) or typed."""
+    the_domain = domain_from_url(request, domain)
+    mailbox = selectors.mailbox_in_domain(user=request.user, domain=the_domain, pk=pk)
+    form = PasswordResetForm(request.POST or None)
+    context: dict[str, Any] = {"domain": the_domain, "mailbox": mailbox, "tab": "mailboxes"}
+    if request.method == "POST" and form.is_valid():
+        typed = form.chosen_password()
+        new_password = typed if typed is not None else generate_password()
+        try:
+            services.mailbox_set_password(
+                actor=actor(request), mailbox=mailbox, password=new_password
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc, {"password": "password"})
+        else:
+            flash(request, _("New password set for %(address)s.") % {"address": _display(mailbox)})
+            context["password"] = None if typed is not None else new_password
+            if is_htmx(request):
+                return fragment(request, "mailboxes/_mailbox_password_done.html", context)
+            if typed is not None:
+                return redirect(_list_url(the_domain))
+            return render(request, "mailboxes/mailbox_password_done.html", context)
+    context["form"] = form
+    if is_htmx(request):
+        return fragment(request, "mailboxes/_mailbox_password_row.html", context)
+    return render(request, "mailboxes/mailbox_password.html", context)
+
+
+@panel_admin_required
+@require_POST
+def mailbox_toggle(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
+    the_domain = domain_from_url(request, domain)
+    mailbox = selectors.mailbox_in_domain(user=request.user, domain=the_domain, pk=pk)
+    mailbox = services.mailbox_set_active(
+        actor=actor(request), mailbox=mailbox, active=not mailbox.active
+    )
+    if mailbox.active:
+        flash(request, _("Mailbox %(address)s enabled.") % {"address": _display(mailbox)})
+    else:
+        flash(request, _("Mailbox %(address)s disabled.") % {"address": _display(mailbox)})
+    if is_htmx(request):
+        return _row(request, the_domain, mailbox)
+    return redirect(_list_url(the_domain))
+
+
+@panel_admin_required
+@require_http_methods(["GET", "POST"])
+def mailbox_delete(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
+    """GET asks for confirmation (the page without JavaScript); POST deletes."""
+    the_domain = domain_from_url(request, domain)
+    mailbox = selectors.mailbox_in_domain(user=request.user, domain=the_domain, pk=pk)
+    if request.method == "POST":
+        label = _display(mailbox)
+        services.mailbox_delete(actor=actor(request), mailbox=mailbox)
+        flash(
+            request,
+            _("Mailbox %(address)s deleted; its mail stays on disk for the operator.")
+            % {"address": label},
+        )
+        if is_htmx(request):
+            return fragment(request, "mailboxes/_removed_row.html", {})
+        return redirect(_list_url(the_domain))
+    context = {
+        "domain": the_domain,
+        "tab": "mailboxes",
+        "object_label": _display(mailbox),
+        "question": _("Delete the mailbox %(address)s?") % {"address": _display(mailbox)},
+        "detail": _("Its mail stays on disk until the operator removes it."),
+        "cancel_url": _list_url(the_domain),
+    }
+    return render(request, "mailboxes/confirm_delete.html", context)

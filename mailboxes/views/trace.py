@@ -1,0 +1,48 @@
+"""The address trace: what Postfix does with an address, read from the contract views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from domains.names import domain_to_unicode
+from domains.selectors import domain_is_known, domain_is_visible
+from mailadmin.access import is_superadmin, panel_admin_required
+from mailadmin.contract.trace import trace_address
+from mailboxes.forms import TraceForm
+from mailboxes.trace_text import render_trace
+
+
+@panel_admin_required
+@require_GET
+def trace(request: HttpRequest) -> HttpResponse:
+    form = TraceForm(request.GET if "address" in request.GET else None)
+    context: dict[str, Any] = {"form": form, "result": None, "refused": ""}
+    if form.is_valid():
+        address = form.cleaned_data["address"]
+        domain = address.rpartition("@")[2]
+        if is_superadmin(request.user):
+            context["result"] = render_trace(trace_address(address))
+        elif domain_is_visible(user=request.user, name=domain):
+            seen: dict[str, bool] = {}
+
+            def may_see(name: str) -> bool:
+                if name not in seen:
+                    # Outside addresses are no one's secret; another admin's domain is.
+                    seen[name] = domain_is_visible(
+                        user=request.user, name=name
+                    ) or not domain_is_known(name=name)
+                return seen[name]
+
+            context["result"] = render_trace(trace_address(address, may_see=may_see))
+        else:
+            context["refused"] = _("%(domain)s is not one of your domains.") % {
+                "domain": domain_to_unicode(domain)
+            }
+    if getattr(request, "htmx", False):
+        return render(request, "mailboxes/_trace_result.html", context)
+    return render(request, "mailboxes/trace.html", context)

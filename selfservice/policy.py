@@ -1,0 +1,56 @@
+"""Checks a new owner password against the PasswordPolicy row."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.contrib.auth.password_validation import CommonPasswordValidator
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from selfservice.models import MAX_LENGTH, PasswordPolicy
+
+# A local part this short inside a password is chance, not a weakness ("al" in "totally").
+_CONTAINED_LOCAL_PART_MIN = 4
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # Django's list of 20,000 common passwords (lowercase), read once per process.
+    return frozenset(CommonPasswordValidator().passwords)
+
+
+def password_problems(password: str, *, address: str, policy: PasswordPolicy) -> list[str]:
+    """What is wrong with `password` as the new password of `address` (empty: nothing)."""
+    problems: list[str] = []
+    if len(password) < policy.min_length:
+        problems.append(
+            ngettext(
+                "A password needs at least %(n)d character.",
+                "A password needs at least %(n)d characters.",
+                policy.min_length,
+            )
+            % {"n": policy.min_length}
+        )
+    if len(password) > MAX_LENGTH:
+        problems.append(_("That password is too long."))
+    if any(ch in password for ch in "\x00\r\n"):
+        # Dovecot's clients and doveadm read a password up to the first line break.
+        problems.append(_("A password cannot contain line breaks or NUL."))
+    folded = password.strip().casefold()
+    local_part, _at, domain = address.casefold().partition("@")
+    if policy.forbid_address and (
+        folded in {address.casefold(), local_part, domain}
+        or (len(local_part) >= _CONTAINED_LOCAL_PART_MIN and local_part in folded)
+    ):
+        problems.append(_("A password cannot be or contain your address."))
+    if policy.forbid_common and folded in _common_passwords():
+        problems.append(_("That password is too common."))
+    return problems
+
+
+def check_owner_password(password: str, *, address: str, policy: PasswordPolicy) -> None:
+    problems = password_problems(password, address=address, policy=policy)
+    if problems:
+        raise ValidationError({"new_password": problems})

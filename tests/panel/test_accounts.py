@@ -1,0 +1,258 @@
+"""Admin login (throttled), logout, password change and the admin management pages."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from accounts.models import LoginThrottle
+from audit.models import AuditEntry
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client: Client, username: str, password: str, **extra):
+    return client.post("/accounts/login/", {"username": username, "password": password, **extra})
+
+
+def test_login_page_works_without_and_with_htmx(client, htmx):
+    full = client.get("/accounts/login/")
+    assert full.status_code == 200
+    assert b"<html" in full.content
+    assert b'name="csrfmiddlewaretoken"' in full.content
+    partial = client.get("/accounts/login/", headers=htmx)
+    assert b"<html" not in partial.content
+    assert b'id="login-form"' in partial.content
+
+
+def test_admin_logs_in_and_lands_on_the_dashboard(client, admin_a):
+    response = login(client, "admin-a", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_login_follows_a_local_next_only(client, admin_a):
+    assert login(client, "admin-a", PASSWORD, next="/domains/")["Location"] == "/domains/"
+    client.logout()
+    assert login(client, "admin-a", PASSWORD, next="https://evil.example/")["Location"] == "/"
+
+
+def test_wrong_password_is_an_inline_error(client, admin_a, caplog):
+    with caplog.at_level(logging.WARNING, logger="mailadmin.auth"):
+        response = login(client, "admin-a", "wrong password")
+    assert response.status_code == 200
+    assert "Wrong username or password." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert "authentication failure kind=admin user=admin-a rhost=127.0.0.1" in caplog.text
+
+
+def test_a_user_without_domains_cannot_log_in(client, db):
+    get_user_model().objects.create_user(username="plain", password=PASSWORD)
+    response = login(client, "plain", PASSWORD)
+    assert response.status_code == 200
+    assert "Wrong username or password." in response.content.decode()
+
+
+def test_login_is_locked_after_repeated_failures_even_with_the_right_password(
+    client, admin_a, settings
+):
+    settings.MAILADMIN_LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        login(client, "admin-a", "wrong password")
+    response = login(client, "admin-a", PASSWORD)
+    assert response.status_code == 200
+    assert "Too many failed logins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # When the lock has passed, the right password works again and clears the count.
+    LoginThrottle.objects.update(locked_until=None, last_failure=None)
+    assert login(client, "admin-a", PASSWORD).status_code == 302
+    assert not LoginThrottle.objects.filter(key__startswith="pair:").exists()
+
+
+def test_login_refuses_get_with_side_effects_and_wrong_methods(client):
+    assert client.put("/accounts/login/").status_code == 405
+    assert client.get("/accounts/logout/").status_code == 405
+
+
+def test_logout_is_a_post(client_a):
+    response = client_a.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    assert client_a.get("/").status_code == 302
+
+
+def test_logout_needs_the_csrf_token(admin_a):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_a)
+    assert client.post("/accounts/logout/").status_code == 403
+
+
+def test_password_change(client_a, admin_a):
+    response = client_a.post(
+        "/accounts/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a much longer secret 42",
+            "new_password2": "a much longer secret 42",
+        },
+    )
+    assert response.status_code == 302
+    admin_a.refresh_from_db()
+    assert admin_a.check_password("a much longer secret 42")
+    assert AuditEntry.objects.filter(action="password", object_type="user").exists()
+    # Still logged in (the session hash was updated).
+    assert client_a.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"old_password": "wrong", "new_password1": "x" * 20, "new_password2": "x" * 20},
+        {"old_password": PASSWORD, "new_password1": "a" * 20, "new_password2": "b" * 20},
+        {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"},
+    ],
+)
+def test_password_change_bad_input_changes_nothing(client_a, admin_a, htmx, data):
+    response = client_a.post("/accounts/password/", data, headers=htmx)
+    assert response.status_code == 200
+    assert b"errorlist" in response.content
+    assert b"<html" not in response.content
+    admin_a.refresh_from_db()
+    assert admin_a.check_password(PASSWORD)
+
+
+# --- admin management --------------------------------------------------------------------------
+
+ADMIN_URLS = [
+    ("/accounts/admins/", {"GET"}),
+    ("/accounts/admins/new/", {"GET", "POST"}),
+    ("/accounts/admins/admin-b/", {"GET", "POST"}),
+    ("/accounts/admins/admin-b/grant/", {"POST"}),
+    ("/accounts/admins/admin-b/revoke/", {"POST"}),
+    ("/accounts/admins/admin-b/password/", {"POST"}),
+    ("/accounts/admins/admin-b/delete/", {"GET", "POST"}),
+]
+
+
+@pytest.mark.parametrize(("url", "methods"), ADMIN_URLS)
+def test_admin_pages_are_404_for_domain_admins(client_a, admin_b, url, methods):
+    for method in methods:
+        assert getattr(client_a, method.lower())(url).status_code == 404
+    assert AuditEntry.objects.filter(object_type="user").count() == 0
+
+
+@pytest.mark.parametrize(("url", "methods"), ADMIN_URLS)
+def test_admin_pages_refuse_wrong_methods(client_super, admin_b, url, methods):
+    for method in {"GET", "POST", "PUT", "DELETE"} - methods:
+        assert getattr(client_super, method.lower())(url).status_code == 405
+
+
+@pytest.mark.parametrize(("url", "methods"), [u for u in ADMIN_URLS if "GET" in u[1]])
+def test_admin_pages_whole_and_partial(client_super, admin_b, htmx, url, methods):
+    full = client_super.get(url)
+    assert full.status_code == 200
+    assert b"<html" in full.content
+    partial = client_super.get(url, headers=htmx)
+    assert partial.status_code == 200
+    assert b"<html" not in partial.content
+
+
+def test_unknown_admin_is_404(client_super):
+    assert client_super.get("/accounts/admins/nobody/").status_code == 404
+    assert (
+        client_super.post("/accounts/admins/nobody/grant/", {"domains": "a.example"}).status_code
+        == 404
+    )
+
+
+def test_superadmin_creates_a_domain_admin_with_a_generated_password(client_super, domain_a):
+    response = client_super.post(
+        "/accounts/admins/new/", {"username": "carol", "domains": "a.example"}
+    )
+    assert response.status_code == 200
+    password = response.context["password"]
+    assert password in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    carol = get_user_model().objects.get(username="carol")
+    assert carol.check_password(password)
+    assert not carol.is_superuser
+    assert [d.name for d in carol.administered_domains.all()] == ["a.example"]
+    assert AuditEntry.objects.filter(action="grant", domain="a.example").exists()
+    client = Client()
+    assert login(client, "carol", password).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"username": "admin-a", "domains": "a.example"}, "username"),
+        ({"username": "dave", "domains": ""}, "domains"),
+        ({"username": "dave", "domains": "nowhere.example"}, "domains"),
+        ({"username": "dave", "domains": "a.example", "password": "123"}, "password"),
+        ({"username": "bad name!", "domains": "a.example"}, "username"),
+    ],
+)
+def test_admin_create_bad_input_changes_nothing(client_super, admin_a, data, field):
+    users_before = get_user_model().objects.count()
+    response = client_super.post("/accounts/admins/new/", data)
+    assert response.status_code == 200
+    assert f'id="id_{field}_error"' in response.content.decode()
+    assert get_user_model().objects.count() == users_before
+
+
+def test_grant_revoke_and_roles(client_super, admin_b, domain_a):
+    response = client_super.post("/accounts/admins/admin-b/grant/", {"domains": "a.example"})
+    assert response.status_code == 302
+    assert set(admin_b.administered_domains.values_list("name", flat=True)) == {
+        "a.example",
+        "b.example",
+    }
+    client_super.post("/accounts/admins/admin-b/revoke/", {"domain": "b.example"})
+    assert list(admin_b.administered_domains.values_list("name", flat=True)) == ["a.example"]
+    client_super.post("/accounts/admins/admin-b/", {"superadmin": "on", "active": "on"})
+    admin_b.refresh_from_db()
+    assert admin_b.is_superuser
+    client_super.post("/accounts/admins/admin-b/", {"active": ""})
+    admin_b.refresh_from_db()
+    assert not admin_b.is_superuser
+    assert not admin_b.is_active
+
+
+def test_grant_of_an_unknown_domain_is_an_inline_error(client_super, admin_b):
+    response = client_super.post("/accounts/admins/admin-b/grant/", {"domains": "zzz.example"})
+    assert response.status_code == 200
+    assert "There is no domain zzz.example." in response.content.decode()
+    assert list(admin_b.administered_domains.values_list("name", flat=True)) == ["b.example"]
+
+
+def test_superadmin_cannot_demote_or_delete_themself(client_super, superadmin):
+    response = client_super.post("/accounts/admins/root/", {"active": "on"})
+    assert response.status_code == 200
+    assert "your own superadmin rights" in response.content.decode()
+    response = client_super.post("/accounts/admins/root/delete/")
+    assert response.status_code == 200
+    superadmin.refresh_from_db()
+    assert superadmin.is_superuser
+
+
+def test_reset_password_shows_a_new_one_once(client_super, admin_b):
+    response = client_super.post("/accounts/admins/admin-b/password/")
+    admin_b.refresh_from_db()
+    assert admin_b.check_password(response.context["password"])
+
+
+def test_delete_admin(client_super, admin_b, domain_b):
+    response = client_super.post("/accounts/admins/admin-b/delete/")
+    assert response["Location"] == "/accounts/admins/"
+    assert not get_user_model().objects.filter(username="admin-b").exists()
+    assert domain_b.mailboxes.count() == 2
+
+
+def test_password_change_refuses_other_methods(client_a):
+    assert client_a.put("/accounts/password/").status_code == 405
+    assert client_a.delete("/accounts/password/").status_code == 405

@@ -1,0 +1,75 @@
+"""The dashboard: counts, domains near their limits, inactive items, what needs attention."""
+
+from __future__ import annotations
+
+import pytest
+
+from domains import services as domain_services
+from domains.models import Domain
+from mailboxes.models import Mailbox
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_counts_are_scoped_to_the_admin(client_super, client_a):
+    Mailbox.objects.filter(local_part="bob", domain__name="b.example").update(active=False)
+    everything = client_super.get("/").context["summary"]
+    assert everything["domains"] == 2
+    assert everything["mailboxes"] == 4
+    assert everything["aliases"] == 4
+    assert everything["alias_domains"] == 2
+    assert everything["mailboxes_inactive"] == 1
+    mine = client_a.get("/").context["summary"]
+    assert mine["domains"] == 1
+    assert mine["mailboxes"] == 2
+    assert mine["mailboxes_inactive"] == 0
+
+
+def test_domains_at_90_percent_of_a_limit_need_attention(client_super, domain_a, domain_b):
+    Domain.objects.filter(pk=domain_a.pk).update(max_mailboxes=2)  # 2 of 2
+    Domain.objects.filter(pk=domain_b.pk).update(max_mailboxes=3)  # 2 of 3: 66%
+    near = client_super.get("/").context["near_limits"]
+    assert [d.name for d in near] == ["a.example"]
+    Domain.objects.filter(pk=domain_b.pk).update(max_aliases=2)  # 2 aliases of 2
+    near = client_super.get("/").context["near_limits"]
+    assert [d.name for d in near] == ["a.example", "b.example"]
+
+
+def test_total_quota_near_its_limit(client_super, domain_a):
+    domain_services.domain_update(actor=None, domain=domain_a, total_quota=10 * 1024**2)
+    Mailbox.objects.filter(domain=domain_a).update(quota=4 * 1024**2)  # 8 of 10 MiB
+    assert client_super.get("/").context["near_limits"] == []
+    Mailbox.objects.filter(domain=domain_a, local_part="bob").update(quota=5 * 1024**2)
+    assert [d.name for d in client_super.get("/").context["near_limits"]] == ["a.example"]
+
+
+def test_inactive_and_empty_domains_are_listed(client_super, domain_a):
+    factories.domain("empty.example")
+    domain_services.domain_set_active(actor=None, domain=domain_a, active=False)
+    response = client_super.get("/")
+    assert [d.name for d in response.context["inactive_domains"]] == ["a.example"]
+    assert [d.name for d in response.context["empty_domains"]] == ["empty.example"]
+    body = response.content.decode()
+    assert "Needs attention" in body
+
+
+def test_a_domain_admin_does_not_see_other_domains_needing_attention(client_a, domain_b):
+    Domain.objects.filter(pk=domain_b.pk).update(max_mailboxes=1, active=False)
+    response = client_a.get("/")
+    assert response.context["near_limits"] == []
+    assert response.context["inactive_domains"] == []
+    assert "b.example" not in response.content.decode()
+
+
+def test_nothing_needs_attention(client_a, domain_a):
+    response = client_a.get("/")
+    assert not response.context["needs_attention"]
+    assert "Nothing needs attention." in response.content.decode()
+
+
+def test_dashboard_query_count_is_fixed(client_super, django_assert_max_num_queries):
+    for i in range(30):
+        Domain.objects.create(name=f"d{i}.example", max_mailboxes=1, active=i % 2 == 0)
+    with django_assert_max_num_queries(12):
+        client_super.get("/")

@@ -1,0 +1,165 @@
+"""Creating, editing, enabling/disabling and deleting domains through the pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.models import AuditEntry
+from domains.models import AliasDomain, Domain
+from mailboxes.models import Alias, Mailbox
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "name": "new.example",
+    "description": "New",
+    "delivery": "hosted",
+    "transport": "",
+    "max_mailboxes": "10",
+    "max_aliases": "0",
+    "max_mailbox_quota": "2G",
+    "total_quota": "0",
+    "uid": "",
+    "gid": "",
+}
+
+
+def test_superadmin_creates_a_domain_and_it_is_audited(client_super, superadmin):
+    response = client_super.post("/domains/new/", VALID)
+    assert response.status_code == 302
+    assert response["Location"] == "/domains/new.example/"
+    domain = Domain.objects.get(name="new.example")
+    assert domain.max_mailboxes == 10
+    assert domain.max_mailbox_quota == 2 * 1024**3
+    entry = AuditEntry.objects.get(object_type="domain", action="create", domain="new.example")
+    assert entry.actor == superadmin
+    assert entry.domain == "new.example"
+    assert entry.ip == "127.0.0.1"
+
+
+def test_htmx_create_redirects_the_whole_page(client_super, htmx):
+    response = client_super.post("/domains/new/", VALID, headers=htmx)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/domains/new.example/"
+
+
+def test_idn_domain_is_stored_as_a_label_and_shown_in_unicode(client_super):
+    response = client_super.post("/domains/new/", {**VALID, "name": "Bücher.example"}, follow=True)
+    assert Domain.objects.filter(name="xn--bcher-kva.example").exists()
+    assert "bücher.example" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "not a domain", "name"),
+        ("name", "a.example", "already exists"),
+        ("max_mailboxes", "-1", "max_mailboxes"),
+        ("max_mailbox_quota", "lots", "is not a size"),
+        ("uid", "0", "uid"),
+        ("uid", "10", "between"),
+        ("delivery", "relay", "next hop"),
+        ("delivery", "teleport", "delivery"),
+    ],
+)
+@pytest.mark.parametrize("as_htmx", [False, True])
+def test_bad_input_shows_an_inline_message_and_changes_nothing(
+    client_super, htmx, field, value, message, as_htmx
+):
+    before = set(Domain.objects.values_list("name", "max_mailboxes", "delivery"))
+    audit_before = AuditEntry.objects.count()
+    response = client_super.post(
+        "/domains/new/", {**VALID, field: value}, headers=htmx if as_htmx else {}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "errorlist" in body
+    assert message in body or f'id="id_{field}_error"' in body or f"id_{field}" in body
+    assert (b"<html" in response.content) is not as_htmx
+    assert set(Domain.objects.values_list("name", "max_mailboxes", "delivery")) == before
+    assert AuditEntry.objects.count() == audit_before
+
+
+def test_superadmin_edits_limits_transport_and_owner(client_super, domain_a):
+    data = {**VALID, "delivery": "relay", "transport": "smtp:[mx.example.net]:25", "uid": "6000"}
+    data.pop("name")
+    response = client_super.post("/domains/a.example/edit/", data)
+    assert response.status_code == 302
+    domain_a.refresh_from_db()
+    assert (domain_a.delivery, domain_a.transport, domain_a.uid) == (
+        "relay",
+        "smtp:[mx.example.net]:25",
+        6000,
+    )
+    entry = AuditEntry.objects.filter(action="update", domain="a.example").latest("id")
+    assert entry.changes["uid"] == [None, 6000]
+
+
+def test_edit_form_shows_quota_exactly(client_super, domain_a):
+    Domain.objects.filter(pk=domain_a.pk).update(max_mailbox_quota=3 * 1024**3 + 1)
+    body = client_super.get("/domains/a.example/edit/").content.decode()
+    assert f'value="{3 * 1024**3 + 1}"' in body
+
+
+def test_domain_admin_may_change_only_the_description(client_a, domain_a):
+    response = client_a.post(
+        "/domains/a.example/edit/", {"description": "Ours", "max_mailboxes": "999"}
+    )
+    assert response.status_code == 302
+    domain_a.refresh_from_db()
+    assert domain_a.description == "Ours"
+    assert domain_a.max_mailboxes == 0
+    form = client_a.get("/domains/a.example/edit/").content.decode()
+    assert 'name="max_mailboxes"' not in form
+
+
+def test_toggle_disables_and_enables(client_super, domain_a):
+    response = client_super.post("/domains/a.example/toggle/", {"active": "0"})
+    assert response.status_code == 302
+    domain_a.refresh_from_db()
+    assert not domain_a.active
+    assert AuditEntry.objects.filter(action="disable", domain="a.example").exists()
+    # The same request twice changes nothing more.
+    client_super.post("/domains/a.example/toggle/", {"active": "0"})
+    assert AuditEntry.objects.filter(action="disable", domain="a.example").count() == 1
+    client_super.post("/domains/a.example/toggle/", {"active": "1"})
+    domain_a.refresh_from_db()
+    assert domain_a.active
+
+
+def test_toggle_with_htmx_returns_the_row(client_super, htmx, domain_a):
+    response = client_super.post("/domains/a.example/toggle/", {"active": "0"}, headers=htmx)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith(f'<tr id="domain-{domain_a.pk}"')
+    assert "inactive" in body
+    assert 'hx-swap-oob="true"' in body
+
+
+def test_toggle_next_must_stay_on_the_site(client_super):
+    response = client_super.post(
+        "/domains/a.example/toggle/", {"active": "0", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/domains/a.example/"
+    response = client_super.post("/domains/a.example/toggle/", {"active": "1", "next": "/domains/"})
+    assert response["Location"] == "/domains/"
+
+
+def test_delete_confirmation_states_exactly_what_goes(client_super, domain_a):
+    body = client_super.get("/domains/a.example/delete/").content.decode()
+    assert "2 mailboxes" in body
+    assert "2 aliases" in body
+    assert "1 alias domain" in body
+    assert Domain.objects.filter(name="a.example").exists()
+
+
+def test_delete_removes_the_domain_with_everything_in_it(client_super, domain_a, domain_b):
+    response = client_super.post("/domains/a.example/delete/", follow=True)
+    assert response.redirect_chain[-1][0] == "/domains/"
+    assert "2 mailboxes, 2 aliases, 1 alias domain" in response.content.decode()
+    assert not Domain.objects.filter(name="a.example").exists()
+    assert not Mailbox.objects.filter(domain__name="a.example").exists()
+    assert not Alias.objects.filter(domain__name="a.example").exists()
+    assert not AliasDomain.objects.filter(name="alias-a.example").exists()
+    assert Mailbox.objects.filter(domain=domain_b).count() == 2
+    assert AuditEntry.objects.filter(action="delete", object_type="domain").count() == 1

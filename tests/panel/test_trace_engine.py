@@ -1,0 +1,203 @@
+"""The address-trace engine against the real test database (PostgreSQL in CI).
+
+The world is tests/contract/scenario.py, built here through the services; the engine reads it
+only through the contract views with the exported Postfix queries.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mailadmin.contract import trace
+from mailadmin.contract.trace import expand_query, trace_address
+from mailboxes import services as ms
+from tests.contract.scenario import IDN_DOMAIN, build
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world() -> None:
+    build()
+
+
+def codes(result: trace.Trace) -> list[str]:
+    return [step.code for step in result.steps]
+
+
+def delivered(result: trace.Trace) -> dict[str, str]:
+    return {d.address: d.code for d in result.deliveries}
+
+
+def test_expand_query_binds_the_key_parts_as_parameters() -> None:
+    sql, params, suppressed = expand_query(
+        "SELECT x FROM t WHERE domain = lower('%d') AND local_part = lower('%u')", "o'b@ex.com"
+    )
+    assert sql == "SELECT x FROM t WHERE domain = lower(%s) AND local_part = lower(%s)"
+    assert params == ["ex.com", "o'b"]
+    assert not suppressed
+
+
+@pytest.mark.parametrize(
+    ("template", "key"),
+    [
+        ("SELECT 1 WHERE a = '%u'", "@example.com"),  # empty local part
+        ("SELECT 1 WHERE a = '%d'", "example.com"),  # no domain part
+    ],
+)
+def test_expand_query_suppresses_what_postfix_suppresses(template: str, key: str) -> None:
+    assert expand_query(template, key)[2]
+
+
+def test_expand_query_refuses_an_unquoted_placeholder() -> None:
+    with pytest.raises(ValueError, match="unquoted"):
+        expand_query("SELECT 1 WHERE a = %s", "x@y.z")
+
+
+def test_mailbox_maildir_with_owner_override(world: None) -> None:
+    result = trace_address("alice@example.com")
+    assert result.verdict == "accepted"
+    assert codes(result)[:2] == ["domain_hosted", "rcpt_in_alias_maps"]
+    assert "expand_mailbox_self" in codes(result) and "expand_self" not in codes(result)
+    step = result.steps[-1]
+    assert step.code == "deliver_maildir"
+    assert step.params["path"] == "example.com/alice/"
+    assert (step.params["uid"], step.params["gid"]) == ("3001", "3002")
+    assert str(step.params["full_path"]).endswith("/example.com/alice/")
+
+
+def test_mbox_mailbox(world: None) -> None:
+    step = trace_address("bob@example.com").steps[-1]
+    assert step.code == "deliver_mbox"
+    assert step.params["path"] == "example.com/bob/mbox"
+    assert (step.params["uid"], step.params["gid"]) == ("2001", "2002")
+
+
+def test_unknown_user_without_catchall_is_rejected_at_rcpt(world: None) -> None:
+    result = trace_address("nobody@nocatch.example")
+    assert result.verdict == "rejected"
+    assert result.reply == (
+        "550 5.1.1 <nobody@nocatch.example>: Recipient address rejected: "
+        "User unknown in virtual mailbox table"
+    )
+    assert result.deliveries == []
+
+
+def test_unknown_user_goes_to_the_catchall(world: None) -> None:
+    result = trace_address("nobody@example.com")
+    assert result.verdict == "accepted"
+    assert "rcpt_catchall" in codes(result)
+    expand = next(s for s in result.steps if s.code == "expand_catchall")
+    assert expand.params["key"] == "@example.com"
+    assert expand.params["results"] == ["postmaster@example.com"]
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+
+
+def test_inactive_alias_falls_to_the_catchall_and_says_why(world: None) -> None:
+    result = trace_address("old@example.com")
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+    assert "note_alias_inactive" in codes(result)
+
+
+def test_foreign_domain_is_relay_access_denied(world: None) -> None:
+    result = trace_address("someone@elsewhere.net")
+    assert result.verdict == "rejected"
+    assert result.reply == "554 5.7.1 <someone@elsewhere.net>: Relay access denied"
+
+
+def test_inactive_domain_is_foreign_to_postfix_and_explained(world: None) -> None:
+    result = trace_address("gina@inactive.example")
+    assert result.verdict == "rejected"
+    assert "Relay access denied" in result.reply
+    assert "note_domain_inactive" in codes(result)
+
+
+def test_inactive_mailbox_is_refused_at_rcpt_by_the_recipient_access_table(world: None) -> None:
+    for address in ("carol@example.com", "carol@alias.example"):
+        result = trace_address(address)
+        assert result.verdict == "rejected"
+        assert result.reply == (
+            f"550 5.2.1 <{address}>: Recipient address rejected: Mailbox disabled"
+        )
+        assert "rcpt_access_refused" in codes(result)
+    assert "note_mailbox_inactive" in codes(trace_address("carol@example.com"))
+
+
+def test_alias_with_several_destinations(world: None) -> None:
+    result = trace_address("team@example.com")
+    assert delivered(result) == {
+        "alice@example.com": "deliver_maildir",
+        "bob@example.com": "deliver_mbox",
+        "ext@elsewhere.net": "deliver_external",
+    }
+
+
+def test_alias_keeping_a_copy_expands_to_itself_once(world: None) -> None:
+    result = trace_address("dave@example.com")
+    assert "expand_self" in codes(result)
+    assert delivered(result) == {
+        "dave@example.com": "deliver_maildir",
+        "dave@elsewhere.net": "deliver_external",
+    }
+
+
+def test_alias_domain_rewrites_to_the_target(world: None) -> None:
+    result = trace_address("alice@alias.example")
+    assert codes(result)[:2] == ["domain_alias", "rcpt_in_alias_maps"]
+    assert delivered(result) == {"alice@example.com": "deliver_maildir"}
+
+
+def test_alias_domain_unknown_user_is_rejected_in_the_alias_table(world: None) -> None:
+    result = trace_address("nobody@alias-nocatch.example")
+    assert result.reply.endswith("User unknown in virtual alias table")
+
+
+def test_alias_domain_catchall_follows_the_target(world: None) -> None:
+    result = trace_address("nobody@alias.example")
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+
+
+def test_transport_override_hands_to_lmtp(world: None) -> None:
+    step = trace_address("ivan@transported.example").steps[-1]
+    assert step.code == "deliver_transport"
+    assert step.params["transport"] == "lmtp:unix:private/dovecot-lmtp"
+
+
+def test_relay_and_backup_domains(world: None) -> None:
+    relay = trace_address("x@relay.example")
+    assert relay.verdict == "accepted"
+    assert relay.steps[-1].code == "deliver_relay"
+    assert relay.steps[-1].params["transport"] == "smtp:[mx.relay.example]:25"
+    assert trace_address("x@backup.example").steps[-1].code == "deliver_relay_mx"
+
+
+def test_idn_domain(world: None) -> None:
+    result = trace_address(f"jan@{IDN_DOMAIN}")
+    assert delivered(result) == {f"jan@{IDN_DOMAIN}": "deliver_maildir"}
+
+
+def test_alias_loop_defers_like_cleanup(world: None) -> None:
+    ms.alias_create(
+        actor=None, address="ping@nocatch.example", destinations=["pong@nocatch.example"]
+    )
+    ms.alias_create(
+        actor=None, address="pong@nocatch.example", destinations=["ping@nocatch.example"]
+    )
+    result = trace_address("ping@nocatch.example")
+    assert result.verdict == "deferred"
+    assert codes(result)[-1] == "expand_loop"
+    # Each address is looked up once, however many times cleanup would rewrite it.
+    keys = [
+        lookup.key
+        for step in result.steps
+        if step.stage == "expand"
+        for lookup in step.lookups
+        if lookup.table == "virtual_alias_maps"
+    ]
+    assert len(keys) == len(set(keys))
+
+
+def test_hidden_domain_stops_the_trace(world: None) -> None:
+    result = trace_address("team@example.com", may_see=lambda domain: domain != "example.com")
+    # The starting domain is the caller's to check; inside, example.com is not shown.
+    assert all(d.code == "deliver_hidden" for d in result.deliveries if "example.com" in d.address)

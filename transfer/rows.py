@@ -1,0 +1,308 @@
+"""One import row, read and normalised: the same rules as the services, cell by cell.
+
+Each `parse_*` takes the cells of a row and returns a typed row or raises ValidationError with
+a message for the admin. Checks that need the database or other rows (scope, duplicates,
+limits) live in transfer/importer.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from domains.models import Delivery
+from domains.names import (
+    MAX_ADDRESS,
+    normalize_domain,
+    normalize_local_part,
+    normalize_transport,
+)
+from mailadmin.writes import check_owner_id
+from mailboxes import passwords
+from mailboxes.models import StorageFormat
+from mailboxes.quota import parse_size
+from mailboxes.services import check_password, mailbox_path
+
+_TRUE = {"", "1", "yes", "y", "true", "t", "on", "active"}
+_FALSE = {"0", "no", "n", "false", "f", "off", "inactive"}
+_SEPARATORS = str.maketrans({",": " ", ";": " "})
+_DELIVERIES = frozenset(Delivery.values)
+_FORMATS = frozenset(StorageFormat.values)
+
+# A file names the same few domains on thousands of rows: each is normalised once (IDNA 2008
+# checks are the most expensive step of reading a row). Errors are not cached.
+_normalize_domain = lru_cache(maxsize=4096)(normalize_domain)
+
+
+def split_address(value: str, *, allow_catchall: bool = False) -> tuple[str, str]:
+    """domains.names.split_address with the domain part normalised through the cache."""
+    text = (value or "").strip()
+    if text.count("@") != 1:
+        raise ValidationError(
+            _("“%(value)s” is not an e-mail address (local@domain).") % {"value": value}
+        )
+    local, domain = text.split("@")
+    if not local:
+        if not allow_catchall:
+            raise ValidationError(_("“%(value)s” has nothing before the @.") % {"value": value})
+        return "", _normalize_domain(domain)
+    local_part = normalize_local_part(local)
+    domain_name = _normalize_domain(domain)
+    if len(local_part) + 1 + len(domain_name) > MAX_ADDRESS:
+        raise ValidationError(
+            _("An e-mail address is at most %(max)d characters long.") % {"max": MAX_ADDRESS}
+        )
+    return local_part, domain_name
+
+
+def normalize_address(value: str) -> str:
+    local_part, domain = split_address(value)
+    return f"{local_part}@{domain}"
+
+
+@dataclass(slots=True)
+class DomainRow:
+    line: int
+    name: str
+    description: str
+    delivery: str
+    transport: str
+    max_mailboxes: int
+    max_aliases: int
+    max_mailbox_quota: int
+    total_quota: int
+    uid: int | None
+    gid: int | None
+    active: bool
+
+    @property
+    def is_hosted(self) -> bool:
+        return self.delivery == Delivery.HOSTED
+
+
+@dataclass(slots=True)
+class AliasDomainRow:
+    line: int
+    name: str
+    target: str
+    active: bool
+
+
+@dataclass(slots=True)
+class MailboxRow:
+    line: int
+    local_part: str
+    domain: str
+    password_hash: str | None  # kept as given
+    password: str | None  # clear, hashed when written
+    name: str
+    quota: int | None  # None: the domain's per-mailbox maximum
+    format: str
+    path: str
+    uid: int | None
+    gid: int | None
+    active: bool
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain}"
+
+
+@dataclass(slots=True)
+class AliasRow:
+    line: int
+    local_part: str  # "" for a catch-all
+    domain: str
+    destinations: tuple[str, ...]
+    description: str
+    active: bool
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain}"
+
+
+def _field_error(column: str, exc: ValidationError) -> ValidationError:
+    return ValidationError(f"{column}: {' '.join(exc.messages)}")
+
+
+def parse_bool(cells: dict[str, str], column: str = "active") -> bool:
+    text = cells.get(column, "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValidationError(
+        _("%(column)s: “%(value)s” is not yes or no.") % {"column": column, "value": text}
+    )
+
+
+def parse_count(cells: dict[str, str], column: str) -> int:
+    text = cells.get(column, "").strip()
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise ValidationError(
+            _("%(column)s: “%(value)s” is not a whole number (0 or empty: no limit).")
+            % {"column": column, "value": text}
+        )
+    return int(text)
+
+
+def parse_quota(cells: dict[str, str], column: str) -> int | None:
+    text = cells.get(column, "").strip()
+    if not text:
+        return None
+    try:
+        return parse_size(text)
+    except ValidationError as exc:
+        raise _field_error(column, exc) from None
+
+
+def parse_owner(cells: dict[str, str], column: str) -> int | None:
+    text = cells.get(column, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValidationError(
+            _("%(column)s: “%(value)s” is not a number.") % {"column": column, "value": text}
+        )
+    try:
+        return check_owner_id(int(text), field=column)
+    except ValidationError as exc:
+        raise _field_error(column, exc) from None
+
+
+def _domain(text: str, column: str) -> str:
+    try:
+        return _normalize_domain(text)
+    except ValidationError as exc:
+        raise _field_error(column, exc) from None
+
+
+def parse_domain(line: int, cells: dict[str, str]) -> DomainRow:
+    name = _domain(cells["name"], "name")
+    delivery = cells.get("delivery", "").strip().lower() or Delivery.HOSTED
+    if delivery not in _DELIVERIES:
+        raise ValidationError(_("delivery: choose hosted, relay or backup."))
+    try:
+        transport = normalize_transport(cells.get("transport", ""))
+    except ValidationError as exc:
+        raise _field_error("transport", exc) from None
+    if delivery == Delivery.RELAY and not transport:
+        raise ValidationError(
+            _("transport: a relayed domain needs a next hop, e.g. smtp:[mx.example.net]:25.")
+        )
+    return DomainRow(
+        line=line,
+        name=name,
+        description=cells.get("display_name", "").strip(),
+        delivery=delivery,
+        transport=transport,
+        max_mailboxes=parse_count(cells, "max_mailboxes"),
+        max_aliases=parse_count(cells, "max_aliases"),
+        max_mailbox_quota=parse_quota(cells, "max_quota") or 0,
+        total_quota=parse_quota(cells, "total_quota") or 0,
+        uid=parse_owner(cells, "uid"),
+        gid=parse_owner(cells, "gid"),
+        active=parse_bool(cells),
+    )
+
+
+def parse_alias_domain(line: int, cells: dict[str, str]) -> AliasDomainRow:
+    name = _domain(cells["name"], "name")
+    if not cells.get("target", "").strip():
+        raise ValidationError(_("target: an alias domain needs the hosted domain it points to."))
+    target = _domain(cells["target"], "target")
+    if name == target:
+        raise ValidationError(_("A domain cannot be an alias of itself."))
+    return AliasDomainRow(line=line, name=name, target=target, active=parse_bool(cells))
+
+
+def _check_path(path: str, storage_format: str) -> str:
+    path = path.strip()
+    if path.startswith("/") or ".." in path or any(ch.isspace() for ch in path) or "%" in path:
+        raise ValidationError(
+            _("maildir: “%(path)s” must be a plain path under the mail base (no leading /, no ..).")
+            % {"path": path}
+        )
+    if (storage_format == StorageFormat.MAILDIR) != path.endswith("/"):
+        raise ValidationError(
+            _("maildir: a Maildir path ends with /, an mbox path does not (“%(path)s”).")
+            % {"path": path}
+        )
+    if len(path) > 400:
+        raise ValidationError(_("maildir: the path is too long."))
+    return path
+
+
+def parse_mailbox(line: int, cells: dict[str, str]) -> MailboxRow:
+    try:
+        local_part, domain = split_address(cells["name"])
+    except ValidationError as exc:
+        raise _field_error("name", exc) from None
+    storage_format = cells.get("format", "").strip().lower() or StorageFormat.MAILDIR
+    if storage_format not in _FORMATS:
+        raise ValidationError(_("format: choose maildir or mbox."))
+    secret = cells.get("password", "")
+    password_hash = password = None
+    if secret.startswith("{"):
+        if not passwords.is_known_hash(secret):
+            raise ValidationError(_("password: that is not a {SCHEME}hash mailadmin can verify."))
+        password_hash = secret
+    else:
+        if not secret:
+            raise ValidationError(_("password: a mailbox needs a password or a {SCHEME}hash."))
+        try:
+            check_password(secret)
+        except ValidationError as exc:
+            raise _field_error("password", exc) from None
+        password = secret
+    given_path = cells.get("maildir", "").strip()
+    path = (
+        _check_path(given_path, storage_format)
+        if given_path
+        else mailbox_path(domain, local_part, storage_format)
+    )
+    return MailboxRow(
+        line=line,
+        local_part=local_part,
+        domain=domain,
+        password_hash=password_hash,
+        password=password,
+        name=cells.get("display_name", "").strip()[:255],
+        quota=parse_quota(cells, "quota"),
+        format=storage_format,
+        path=path,
+        uid=parse_owner(cells, "uid"),
+        gid=parse_owner(cells, "gid"),
+        active=parse_bool(cells),
+    )
+
+
+def parse_alias(line: int, cells: dict[str, str]) -> AliasRow:
+    try:
+        local_part, domain = split_address(cells["name"], allow_catchall=True)
+    except ValidationError as exc:
+        raise _field_error("name", exc) from None
+    destinations: list[str] = []
+    for value in cells.get("destinations", "").translate(_SEPARATORS).split():
+        try:
+            address = normalize_address(value)
+        except ValidationError as exc:
+            raise _field_error("destinations", exc) from None
+        if address not in destinations:
+            destinations.append(address)
+    if not destinations:
+        raise ValidationError(_("destinations: an alias needs at least one destination."))
+    return AliasRow(
+        line=line,
+        local_part=local_part,
+        domain=domain,
+        destinations=tuple(destinations),
+        description=cells.get("display_name", "").strip()[:255],
+        active=parse_bool(cells),
+    )
