@@ -8,6 +8,7 @@ Dovecot or the mail directory layout, with a message that says why.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import idna
@@ -75,8 +76,11 @@ def normalize_domain(value: str) -> str:
     return ascii_name
 
 
+@functools.lru_cache(maxsize=4096)
 def domain_to_unicode(ascii_name: str) -> str:
-    """The Unicode form of a stored A-label domain, for display; unchanged if not decodable."""
+    """The Unicode form of a stored A-label domain, for display; unchanged if not decodable.
+
+    Cached: a list page shows the same few domains on every row, and IDNA checks are slow."""
     try:
         return idna.decode(ascii_name)
     except (idna.IDNAError, UnicodeError):

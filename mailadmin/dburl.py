@@ -129,6 +129,10 @@ def to_django(url: str, base_dir: Any) -> dict[str, Any]:
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": dict(db.options),
     }
+    if db.dialect == "pgsql":
+        # The panel's queries are short; PostgreSQL's JIT would compile a count over many
+        # domains for a second and more before running it in milliseconds.
+        entry["OPTIONS"].setdefault("options", "-c jit=off")
     if db.dialect == "mysql":
         entry["OPTIONS"].setdefault("charset", "utf8mb4")
         # Strict mode: MariaDB must refuse, not truncate, what does not fit.

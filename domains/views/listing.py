@@ -6,7 +6,7 @@ from django.views.decorators.http import require_http_methods
 from domains import selectors
 from domains.forms import DomainSearchForm
 from mailadmin.access import panel_admin_required
-from mailadmin.pagination import paginate
+from mailadmin.pagination import paginate_then_fill
 from mailadmin.rendering import render_page
 
 PER_PAGE = 50
@@ -18,8 +18,11 @@ def domain_list(request: HttpRequest) -> HttpResponse:
     """Search as you type (htmx swaps the table), sort by column, page through on the server."""
     form = DomainSearchForm(request.GET)
     term, order = form.search()
-    page = paginate(
-        request, selectors.domain_list(user=request.user, search=term, order=order), PER_PAGE
+    page = paginate_then_fill(
+        request,
+        selectors.domain_list(user=request.user, search=term, order=order, counts=False),
+        selectors.domains_with_counts,
+        PER_PAGE,
     )
     context = {
         "page": page,
