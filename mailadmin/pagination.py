@@ -104,3 +104,86 @@ def paginate_then_fill(
     return PageSlice(
         object_list=rows, number=number, per_page=per_page, has_next=len(keys) > per_page
     )
+
+
+@dataclass(frozen=True)
+class KeysetPage(Generic[T]):
+    """A page found by its neighbour's key (`?after=` / `?before=`), not by an OFFSET.
+
+    The pager template reads the same names as on PageSlice; `keyset` tells it to link with
+    cursors. `number` is known only on the first page (no cursor): elsewhere the position of
+    the rows is not counted, which is the point.
+    """
+
+    object_list: Sequence[T]
+    per_page: int
+    has_next: bool
+    has_previous: bool
+    next_cursor: str | None
+    previous_cursor: str | None
+    number: int | None = None
+    keyset: bool = True
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def start_index(self) -> int:
+        return 1 if self.number == 1 and self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return len(self.object_list) if self.number == 1 else 0
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+
+def paginate_keyset(
+    request: HttpRequest, queryset: QuerySet[M], key: str, per_page: int = DEFAULT_PER_PAGE
+) -> KeysetPage[M]:
+    """The page after `?after=K` (or before `?before=K`), in one query of per_page + 1 rows.
+
+    `key` must be unique within the queryset and served by an index in that order (a domain's
+    mailboxes by local_part: the unique (domain_id, local_part) index), so that a deep page
+    costs what the first does: OFFSET reads and discards every row it skips. An old `?page=N`
+    link still works (by OFFSET); the links this page offers are cursors.
+    """
+    after, before = request.GET.get("after"), request.GET.get("before")
+    if before is not None and after is None:
+        rows = list(queryset.filter(**{f"{key}__lt": before}).order_by(f"-{key}")[: per_page + 1])
+        shown = rows[:per_page][::-1]
+        return KeysetPage(
+            object_list=shown,
+            per_page=per_page,
+            has_next=True,
+            has_previous=len(rows) > per_page,
+            next_cursor=_key_of(shown[-1], key) if shown else None,
+            previous_cursor=_key_of(shown[0], key) if shown else None,
+        )
+    if after is not None:
+        rows = list(queryset.filter(**{f"{key}__gt": after}).order_by(key)[: per_page + 1])
+        number = None
+    else:
+        number = page_number(request)
+        offset = (number - 1) * per_page
+        rows = list(queryset.order_by(key)[offset : offset + per_page + 1])
+    shown = rows[:per_page]
+    return KeysetPage(
+        object_list=shown,
+        per_page=per_page,
+        has_next=len(rows) > per_page,
+        has_previous=number != 1,
+        next_cursor=_key_of(shown[-1], key) if shown else None,
+        # An empty page past the end goes back to the first page (no cursor).
+        previous_cursor=_key_of(shown[0], key) if shown else None,
+        number=1 if number == 1 else None,
+    )
+
+
+def _key_of(row: Model, key: str) -> str:
+    return str(getattr(row, key))

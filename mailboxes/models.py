@@ -58,6 +58,9 @@ class Mailbox(models.Model):
         ordering = ["domain__name", "local_part"]
         verbose_name = _("mailbox")
         verbose_name_plural = _("mailboxes")
+        # The partial index mailbox_inactive_by_domain ((domain_id) WHERE NOT active, for the
+        # dashboard's inactive counts) is created by migration 0004 on PostgreSQL and SQLite
+        # only: MariaDB would make it a full domain_id index, which 0003 removed on purpose.
         constraints = [
             models.UniqueConstraint(fields=["domain", "local_part"], name="mailbox_address_unique"),
             models.CheckConstraint(
@@ -120,6 +123,9 @@ class Alias(models.Model):
         ordering = ["domain__name", "local_part"]
         verbose_name = _("alias")
         verbose_name_plural = _("aliases")
+        # The partial index alias_inactive_by_domain ((domain_id) WHERE NOT active, for the
+        # dashboard's inactive counts) is created by migration 0004 on PostgreSQL and SQLite
+        # only: MariaDB would make it a full domain_id index, which 0003 removed on purpose.
         constraints = [
             models.UniqueConstraint(fields=["domain", "local_part"], name="alias_address_unique"),
             models.CheckConstraint(

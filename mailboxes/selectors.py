@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from domains.models import Domain
@@ -71,13 +71,12 @@ def alias_list(
         qs = qs.filter(Q(local_part__contains=term) | Q(destinations__address__contains=term))
         qs = qs.distinct()
     order = ("local_part",) if domain is not None else ("domain__name", "local_part")
-    return (
-        qs.annotate(destination_count=Count("destinations"))
-        .prefetch_related(
-            Prefetch("destinations", queryset=AliasDestination.objects.order_by("address"))
-        )
-        .order_by(*order)
-    )
+    # No annotation over the destinations: a GROUP BY would aggregate the whole rest of the
+    # domain before the LIMIT (421 ms in the 100,000-mailbox domain), where the plain query
+    # walks the (domain_id, local_part) index and stops after a page.
+    return qs.prefetch_related(
+        Prefetch("destinations", queryset=AliasDestination.objects.order_by("address"))
+    ).order_by(*order)
 
 
 def alias_get(*, user: User | None, address: str) -> Alias:

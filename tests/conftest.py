@@ -21,3 +21,12 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped, but MAILADMIN_REQUIRE_TOOLS=1 forbids skips: {reason}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the dashboard keeps a superuser's totals a minute."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from domains.models import Domain
 from mailadmin.access import panel_admin_required
-from mailadmin.pagination import paginate
+from mailadmin.pagination import paginate_keyset
 from mailboxes import selectors, services
 from mailboxes.display import alias_label
 from mailboxes.forms import AliasCreateForm, AliasEditForm, add_service_errors
@@ -38,8 +38,10 @@ def _list_url(domain: Domain) -> str:
 def alias_list(request: HttpRequest, domain: str) -> HttpResponse:
     the_domain = domain_from_url(request, domain)
     query = search_term(request)
-    page = paginate(
-        request, selectors.alias_list(user=request.user, domain=the_domain, search=query)
+    page = paginate_keyset(
+        request,
+        selectors.alias_list(user=request.user, domain=the_domain, search=query),
+        key="local_part",
     )
     context: dict[str, Any] = {"domain": the_domain, "page": page, "q": query, "tab": "aliases"}
     if is_htmx(request):

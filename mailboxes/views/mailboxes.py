@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from domains.models import Domain
 from domains.selectors import with_counts
 from mailadmin.access import is_superadmin, panel_admin_required
-from mailadmin.pagination import paginate
+from mailadmin.pagination import paginate_keyset
 from mailboxes import selectors, services
 from mailboxes.forms import (
     MailboxCreateForm,
@@ -62,8 +62,10 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
     query = search_term(request)
     # "alice@example.com" typed in full finds alice: the list is of one domain already.
     local_part = query.rpartition("@")[0] if "@" in query else query
-    page = paginate(
-        request, selectors.mailbox_list(user=request.user, domain=the_domain, search=local_part)
+    page = paginate_keyset(
+        request,
+        selectors.mailbox_list(user=request.user, domain=the_domain, search=local_part),
+        key="local_part",
     )
     context = {"domain": the_domain, "page": page, "q": query, "tab": "mailboxes"}
     if is_htmx(request):

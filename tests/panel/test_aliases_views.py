@@ -96,6 +96,31 @@ def test_second_page(client_a: Client, domain_a: Domain) -> None:
     assert "list059@a.example" in body
 
 
+def test_next_page_by_cursor(client_a: Client, domain_a: Domain, htmx) -> None:
+    bulk_aliases(domain_a, 60)
+    first = client_a.get(url("alias_list", "a.example")).context["page"]
+    cursor = first.next_cursor
+    assert first.has_next and cursor == first.object_list[-1].local_part
+    second = client_a.get(url("alias_list", "a.example"), {"after": cursor}, headers=htmx)
+    body = second.content.decode()
+    shown = [a.local_part for a in second.context["page"]]
+    assert shown and all(local > cursor for local in shown)
+    assert "list059@a.example" in body and "<html" not in body
+    assert not {a.local_part for a in first} & set(shown)
+    searched = client_a.get(url("alias_list", "a.example"), {"q": "list05", "after": "list054"})
+    assert [a.local_part for a in searched.context["page"]] == [f"list05{i}" for i in range(5, 10)]
+
+
+@pytest.mark.parametrize("extra", [3, 58])
+def test_cursor_page_query_count_does_not_grow_with_rows(
+    client_a: Client, domain_a: Domain, extra: int, django_assert_num_queries
+) -> None:
+    bulk_aliases(domain_a, extra)
+    # session, user, admin check, domain, page rows, their destinations, the catch-all box
+    with django_assert_num_queries(8):
+        assert client_a.get(url("alias_list", "a.example"), {"after": "a"}).status_code == 200
+
+
 @pytest.mark.parametrize("name", MEMBER_URLS)
 def test_foreign_alias_is_404_everywhere(client_a: Client, name: str) -> None:
     before = snapshot()

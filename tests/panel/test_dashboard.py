@@ -73,3 +73,37 @@ def test_dashboard_query_count_is_fixed(client_super, django_assert_max_num_quer
         Domain.objects.create(name=f"d{i}.example", max_mailboxes=1, active=i % 2 == 0)
     with django_assert_max_num_queries(12):
         client_super.get("/")
+
+
+def test_superuser_totals_are_reused_for_a_minute_inactive_counts_are_live(client_super, client_a):
+    from django.core.cache import cache
+
+    assert client_super.get("/").context["summary"]["mailboxes"] == 4
+    factories.mailbox("carol@a.example")
+    Mailbox.objects.filter(local_part="bob", domain__name="b.example").update(active=False)
+    summary = client_super.get("/").context["summary"]
+    # The total is the cached one; the inactive count is counted again.
+    assert summary["mailboxes"] == 4 and summary["mailboxes_inactive"] == 1
+    # A domain admin's totals are never cached.
+    assert client_a.get("/").context["summary"]["mailboxes"] == 3
+    cache.clear()  # what the minute's expiry does
+    assert client_super.get("/").context["summary"]["mailboxes"] == 5
+
+
+def test_inactive_counts_have_a_partial_index(client_super):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'mailbox_inactive_by_domain'"
+            )
+            assert "(domain_id) WHERE (NOT active)" in cursor.fetchone()[0]
+        elif connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'mailbox_inactive_by_domain'"
+            )
+            assert "WHERE NOT active" in cursor.fetchone()[0]
+        else:  # MariaDB has no partial indexes, and a full domain_id index would mislead it
+            indexes = connection.introspection.get_constraints(cursor, "mailboxes_mailbox")
+            assert "mailbox_inactive_by_domain" not in indexes

@@ -100,6 +100,41 @@ def test_list_paginates_without_counting_the_table(client_a: Client, domain_a: D
     assert "user059@a.example" in second and 'rel="prev"' in second
 
 
+def test_next_page_by_local_part_cursor(client_a: Client, domain_a: Domain) -> None:
+    # alice, bob and user000..user059: the first page ends at user047.
+    bulk_mailboxes(domain_a, 60)
+    first = client_a.get(url("mailbox_list", "a.example"))
+    assert first.context["page"].next_cursor == "user047"
+    assert 'href="?after=user047"' in first.content.decode()
+    second = client_a.get(url("mailbox_list", "a.example"), {"after": "user047"})
+    body = second.content.decode()
+    rows = [m.local_part for m in second.context["page"]]
+    assert rows == [f"user{i:03d}" for i in range(48, 60)]
+    assert "user047@a.example" not in body and 'rel="next"' not in body
+    assert 'href="?before=user048"' in body
+    back = client_a.get(url("mailbox_list", "a.example"), {"before": "user048"}).context["page"]
+    assert [m.local_part for m in back][:2] == ["alice", "bob"] and len(back) == 50
+    assert back.has_next and not back.has_previous
+
+
+def test_cursor_keeps_the_search_and_htmx_gets_the_table(
+    client_a: Client, domain_a: Domain, htmx: dict[str, str]
+) -> None:
+    bulk_mailboxes(domain_a, 120)
+    first = client_a.get(url("mailbox_list", "a.example"), {"q": "user0"}).content.decode()
+    # user000..user099 match: the search stays in the cursor links.
+    assert 'href="?q=user0&amp;after=user049"' in first
+    fragment = client_a.get(
+        url("mailbox_list", "a.example"), {"q": "user0", "after": "user050"}, headers=htmx
+    )
+    body = fragment.content.decode()
+    assert "<html" not in body and "<table" in body
+    rows = [m.local_part for m in fragment.context["page"]]
+    assert rows == [f"user{i:03d}" for i in range(51, 100)]
+    assert 'hx-get="?q=user0&amp;before=user051"' in body
+    assert 'rel="next"' not in body
+
+
 @pytest.mark.parametrize("extra", [3, 58])  # 5 rows against 60 rows
 def test_list_query_count_does_not_grow_with_rows(
     client_a: Client, domain_a: Domain, extra: int, django_assert_num_queries
@@ -118,6 +153,17 @@ def test_list_fragment_query_count_does_not_grow_with_rows(
     bulk_mailboxes(domain_a, extra)
     with django_assert_num_queries(5):
         client_a.get(url("mailbox_list", "a.example"), headers=htmx)
+
+
+@pytest.mark.parametrize("extra", [3, 58])
+def test_cursor_page_query_count_does_not_grow_with_rows(
+    client_a: Client, domain_a: Domain, extra: int, django_assert_num_queries
+) -> None:
+    bulk_mailboxes(domain_a, extra)
+    with django_assert_num_queries(5):
+        assert client_a.get(url("mailbox_list", "a.example"), {"after": "bob"}).status_code == 200
+    with django_assert_num_queries(5):
+        assert client_a.get(url("mailbox_list", "a.example"), {"before": "z"}).status_code == 200
 
 
 def test_idn_domain_and_limits_shown(client_super: Client) -> None:
