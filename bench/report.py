@@ -149,7 +149,7 @@ def planfix_table(size: int) -> list[str]:
     data = _load(size, "planfix")
     if not data:
         return ["(no bench.planfix results)"]
-    variants = ("views", "functions", "views_no_fk_index", "functions_no_fk_index")
+    variants = ("views", "functions")
     lines = [
         f"| parameter ({size_label(size)}) | "
         + " | ".join(f"{v} µs/lookup" for v in variants)

@@ -19,6 +19,9 @@ from mailadmin.contract import views_v1
 # Postfix substitutes %s (whole key), %u (local part) and %d (domain) and quotes them itself.
 # A query using %u or %d is skipped for a key without that part, which is why the catch-all
 # (key "@domain", empty %u) has a table of its own.
+#
+# The view form of every lookup, in every dialect: what MariaDB and SQLite are asked, the body
+# of PostgreSQL's lookup functions (below), and the template of the trace engine (trace.py).
 POSTFIX_QUERIES: dict[str, str] = {
     "virtual_mailbox_domains": (
         "SELECT domain FROM mailadmin_postfix_domain WHERE domain = lower('%s') AND kind = 'hosted'"
@@ -66,6 +69,100 @@ POSTFIX_QUERIES: dict[str, str] = {
         " WHERE domain = lower('%d') AND local_part = lower('%u')"
     ),
 }
+
+# Postfix's expansions in the view queries -> the lookup function's parameters, in this order
+# (lower('%s') before the bare '%s' it contains).
+_FUNCTION_PARAMETERS = (
+    ("lower('%d')", "p_domain"),
+    ("lower('%u')", "p_local"),
+    ("lower('%s')", "p_key"),
+    ("'%s'", "p_raw_key"),
+)
+
+
+@dataclass(frozen=True)
+class LookupFunction:
+    """PostgreSQL's form of one lookup table: a PL/pgSQL function around its view query.
+
+    Postfix sends every lookup as a new literal query, so PostgreSQL would plan the
+    multi-branch views at every lookup (planning costs several times the execution:
+    docs/benchmarks.md, L1). PL/pgSQL prepares its statement once per connection and reuses
+    the plan, and proxymap keeps its connections, so a lookup pays only for planning a
+    function call. The function runs as its owner (SECURITY DEFINER) with a pinned
+    search_path; it reads one Postfix view with its arguments as values, never as SQL, and
+    returns that view's one column, so EXECUTE opens no path to another view or table.
+    """
+
+    table: str
+    view_query: str
+
+    @property
+    def name(self) -> str:
+        return f"mailadmin_postfix_{self.table}_lookup"
+
+    @property
+    def _arguments(self) -> list[tuple[str, str]]:
+        used, query = [], self.view_query
+        for expansion, parameter in _FUNCTION_PARAMETERS:
+            if expansion in query:
+                query = query.replace(expansion, "")
+                used.append((expansion, parameter))
+        return used
+
+    @property
+    def signature(self) -> str:
+        """name(text, ...), as GRANT, REVOKE and DROP name the function."""
+        return f"{self.name}({', '.join('text' for _ in self._arguments)})"
+
+    @property
+    def body(self) -> str:
+        body = self.view_query
+        for expansion, parameter in self._arguments:
+            body = body.replace(expansion, parameter)
+        # uid and gid are integers; every function returns text, as Postfix reads it.
+        column = body.split()[1]
+        return body.replace(f"SELECT {column} ", f"SELECT {column}::text ", 1)
+
+    @property
+    def call(self) -> str:
+        """The query of the exported .cf file: the view query's expansions, as arguments."""
+        arguments = ", ".join(expansion for expansion, _ in self._arguments)
+        return f"SELECT * FROM {self.name}({arguments})"
+
+    def create_sql(self) -> list[str]:
+        parameters = ", ".join(f"{parameter} text" for _, parameter in self._arguments)
+        return [
+            f"CREATE OR REPLACE FUNCTION {self.name}({parameters}) RETURNS SETOF text"
+            " LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public"
+            f" AS $$ BEGIN RETURN QUERY {self.body}; END $$",
+            # Functions are executable by PUBLIC by default; only roles.sql grants these.
+            f"REVOKE ALL ON FUNCTION {self.signature} FROM PUBLIC",
+        ]
+
+    def drop_sql(self) -> str:
+        return f"DROP FUNCTION IF EXISTS {self.signature}"
+
+
+LOOKUP_FUNCTIONS: tuple[LookupFunction, ...] = tuple(
+    LookupFunction(table, query) for table, query in POSTFIX_QUERIES.items()
+)
+
+
+def lookup_functions_create_sql() -> list[str]:
+    """PostgreSQL only: create (or replace) every lookup function, executable by no one yet."""
+    return [statement for function in LOOKUP_FUNCTIONS for statement in function.create_sql()]
+
+
+def lookup_functions_drop_sql() -> list[str]:
+    return [function.drop_sql() for function in LOOKUP_FUNCTIONS]
+
+
+def exported_query(dialect: str, table: str) -> str:
+    """The query of the exported .cf file: the lookup function on PostgreSQL, else the view."""
+    if dialect == "pgsql":
+        return next(f.call for f in LOOKUP_FUNCTIONS if f.table == table)
+    return POSTFIX_QUERIES[table]
+
 
 # main.cf parameter -> the lookup tables it names, in lookup order.
 MAIN_CF_MAPS: dict[str, tuple[str, ...]] = {
@@ -144,7 +241,7 @@ def _postfix_hosts(target: Target) -> str:
 
 
 def postfix_table(target: Target, name: str) -> str:
-    query = POSTFIX_QUERIES[name]
+    query = exported_query(target.dialect, name)
     if target.dialect == "sqlite":
         return f"dbpath = {target.database}\nquery = {query}\n"
     return (
@@ -347,6 +444,8 @@ def _pgsql_roles(target: Target, roles: tuple[tuple[str, str, tuple[str, ...]], 
         f"-- Run as the owner of the database: psql -d {target.database} -f roles.sql",
         "-- Read-only roles: Postfix may read the Postfix views only (no password hashes);",
         "-- Dovecot may also read mailadmin_dovecot_passdb. Neither can read a table.",
+        "-- Postfix's tables call the mailadmin_postfix_*_lookup functions, which only Postfix",
+        "-- may execute. Run again after every upgrade that adds a lookup function.",
     ]
     for role, password, views in roles:
         out += [
@@ -362,7 +461,11 @@ def _pgsql_roles(target: Target, roles: tuple[tuple[str, str, tuple[str, ...]], 
             f"GRANT USAGE ON SCHEMA public TO {role};",
             f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role};",
             f"GRANT SELECT ON {', '.join(views)} TO {role};",
+            f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM {role};",
         ]
+    # The exported tables call the lookup functions (created by the contract's migrations).
+    signatures = ", ".join(function.signature for function in LOOKUP_FUNCTIONS)
+    out.append(f"GRANT EXECUTE ON FUNCTION {signatures} TO {target.postfix_role};")
     return "\n".join(out) + "\n"
 
 

@@ -1,7 +1,10 @@
 """What Postfix does with one recipient address, step by step, read from the contract views.
 
 The trace asks the database exactly what Postfix asks it: the queries of the exported lookup
-tables (files.POSTFIX_QUERIES), with the same keys, in the same order, against the same views.
+tables, with the same keys, in the same order, against the same views. It always uses their
+view form (files.POSTFIX_QUERIES), in every dialect: on PostgreSQL the exported tables call
+lookup functions whose bodies are these same queries (files.LOOKUP_FUNCTIONS), which only the
+Postfix role may execute.
 It follows an inbound message from a client that is neither in mynetworks nor authenticated:
 
 1. smtpd, RCPT TO: check_recipient_access (a disabled mailbox is refused there), the address

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from mailadmin.contract.files import LOOKUP_FUNCTIONS
 from mailadmin.contract.views_v1 import ALL_VIEWS, POSTFIX_VIEWS
 from tests.contract.conftest import DOVECOT_ROLE, POSTFIX_ROLE, World, Worlds
 from tests.support import require_tool
@@ -157,6 +158,66 @@ def test_roles_cannot_write(server_world: World, role: str, statement: str) -> N
     with pytest.raises(Refused):
         run(server_world, role, statement)
     assert server_world.lookup("virtual_mailbox_maps", "alice@example.com") == "example.com/alice/"
+
+
+def _pgsql_functions_executable_by(world: World, role: str) -> dict[str, tuple[int, str]]:
+    """Every function outside the system schemas that `role` may execute: name -> (number of
+    arguments, source), as the database itself reports it."""
+    with connect(world, DOVECOT_ROLE) as cursor:  # any role may read the catalogue
+        cursor.execute(
+            "SELECT p.proname, p.pronargs, p.prosrc FROM pg_proc p"
+            " JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
+            "   AND has_function_privilege(%s, p.oid, 'EXECUTE')",
+            (role,),
+        )
+        return {name: (nargs, source) for name, nargs, source in cursor.fetchall()}
+
+
+def test_postfix_role_executes_only_the_lookup_functions(worlds: Worlds) -> None:
+    world = worlds.get("pgsql")
+    executable = _pgsql_functions_executable_by(world, POSTFIX_ROLE)
+    assert set(executable) == {function.name for function in LOOKUP_FUNCTIONS}
+    for name, (_, source) in executable.items():
+        # Each reads one Postfix view, with its arguments as values (no dynamic SQL).
+        assert "EXECUTE" not in source.upper().replace("RETURN QUERY", ""), name
+        assert "dovecot" not in source and "password" not in source, name
+        assert "mailboxes_" not in source and "domains_" not in source, name
+    assert _pgsql_functions_executable_by(world, DOVECOT_ROLE) == {}
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("example.com", "alice"),
+        ("example.com", "@example.com"),
+        ("example.com", "alice' OR TRUE --"),
+        ("example.com'; SELECT password FROM mailadmin_dovecot_passdb --", "alice"),
+    ],
+    ids=["address", "catch-all key", "quote in local part", "quote in domain"],
+)
+def test_postfix_role_gets_no_hash_through_any_function(
+    worlds: Worlds, arguments: tuple[str, str]
+) -> None:
+    """SECURITY DEFINER runs as the owner, who may read the passdb view: no argument of any
+    function the Postfix role may execute must lead there."""
+    world = worlds.get("pgsql")
+    executable = _pgsql_functions_executable_by(world, POSTFIX_ROLE)
+    hashes = {
+        row[0] for row in run(world, DOVECOT_ROLE, "SELECT password FROM mailadmin_dovecot_passdb")
+    }
+    assert hashes
+    answers = []
+    with connect(world, POSTFIX_ROLE) as cursor:
+        for name, (nargs, _) in executable.items():
+            values = arguments[:nargs]
+            placeholders = ", ".join("%s" for _ in values)
+            cursor.execute(f"SELECT * FROM {name}({placeholders})", values)  # noqa: S608
+            answers += [str(row[0]) for row in cursor.fetchall()]
+    assert not hashes & set(answers)
+    assert not any("$argon2" in answer or answer.startswith("{") for answer in answers)
+    if arguments == ("example.com", "alice"):
+        assert answers  # the functions answered at all: this test can see a leak
 
 
 def test_postmap_as_the_postfix_role_cannot_read_password_hashes(

@@ -1,0 +1,136 @@
+"""PostgreSQL's exported tables call lookup functions; they must answer exactly as the views.
+
+Postfix sends every lookup as a new literal query, so on PostgreSQL each exported table calls
+a PL/pgSQL function (files.LOOKUP_FUNCTIONS) whose body is the table's view query, and whose
+plan PostgreSQL keeps per connection. Here the real postmap asks both forms, as the Postfix
+role, for every address, catch-all key and domain the views know, plus misses; and the
+migration that creates the functions is run forwards and backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailadmin.contract.files import LOOKUP_FUNCTIONS, POSTFIX_QUERIES
+from tests.contract.conftest import World, Worlds, postmap_query_stdin
+from tests.support import create_contract_db, drop_contract_db
+
+pytestmark = pytest.mark.tools
+
+
+@contextmanager
+def owner_cursor(world: World) -> Iterator[Any]:
+    """A cursor of the database's owner (the panel's own URL), which reads every view."""
+    import psycopg
+
+    with psycopg.connect(world.db.url, autocommit=True) as conn:
+        yield conn.cursor()
+
+
+def _query_line(world: World, table: str) -> str:
+    text = (world.out / "postfix" / f"{table}.cf").read_text()
+    return next(line for line in text.splitlines() if line.startswith("query = "))
+
+
+def test_pgsql_tables_call_their_lookup_function(worlds: Worlds) -> None:
+    world = worlds.get("pgsql")
+    for function in LOOKUP_FUNCTIONS:
+        assert _query_line(world, function.table) == f"query = {function.call}"
+        assert function.name == f"mailadmin_postfix_{function.table}_lookup"
+    catchall = _query_line(world, "virtual_alias_catchall_maps")
+    assert catchall.endswith("_lookup(lower('%d'), '%s')")  # the raw key decides: "@domain"
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "sqlite"])
+def test_other_dialects_query_the_views(worlds: Worlds, dialect: str) -> None:
+    world = worlds.get(dialect)
+    for table, query in POSTFIX_QUERIES.items():
+        assert _query_line(world, table) == f"query = {query}"
+
+
+def _keys(world: World) -> list[str]:
+    """Every key the views answer, each domain's catch-all key and bare domain, odd-case
+    variants and misses."""
+    with owner_cursor(world) as cursor:
+        addresses: set[str] = set()
+        for view in (
+            "mailadmin_postfix_alias",
+            "mailadmin_postfix_mailbox",
+            "mailadmin_postfix_sender_login",
+            "mailadmin_postfix_recipient_access",
+        ):
+            cursor.execute(f"SELECT local_part, domain FROM {view}")  # noqa: S608
+            addresses |= {f"{local}@{domain}" for local, domain in cursor.fetchall()}
+        cursor.execute("SELECT domain FROM mailadmin_postfix_domain")
+        domains = {row[0] for row in cursor.fetchall()}
+    keys = addresses | domains | {f"@{d}" for d in domains} | {f"nobody@{d}" for d in domains}
+    keys |= {key.upper() for key in list(keys)[:20]}
+    keys |= {"com", "@", "user@", "unknown@unknown.example", "o'brien@example.com"}
+    return sorted(keys)
+
+
+def test_functions_answer_every_key_as_the_views(worlds: Worlds, tmp_path: Path) -> None:
+    world = worlds.get("pgsql")
+    keys = _keys(world)
+    assert len(keys) > 50
+    for table, view_query in POSTFIX_QUERIES.items():
+        exported = (world.out / "postfix" / f"{table}.cf").read_text().splitlines()
+        connection = [line for line in exported if not line.startswith("query =")]
+        view_table = tmp_path / f"{table}.cf"
+        view_table.write_text("\n".join([*connection, f"query = {view_query}", ""]))
+        for fold in (True, False):
+            by_function = postmap_query_stdin(world.table(table), keys, fold=fold)
+            by_view = postmap_query_stdin(f"pgsql:{view_table}", keys, fold=fold)
+
+            def answers(lines: list[str]) -> dict[str, set[str]]:
+                return {k: set(v.split(",")) for k, v in (ln.split("\t", 1) for ln in lines)}
+
+            assert answers(by_function) == answers(by_view), (table, fold)
+            if table != "recipient_access" and "domain" not in table:
+                assert by_view, table  # each table answers some key: the comparison has teeth
+
+
+def test_catchall_function_answers_only_the_catchall_key(worlds: Worlds) -> None:
+    world = worlds.get("pgsql")
+    with owner_cursor(world) as cursor:
+        cursor.execute("SELECT domain FROM mailadmin_postfix_alias WHERE local_part = ''")
+        domain = cursor.fetchone()[0]
+    assert world.lookup("virtual_alias_catchall_maps", f"@{domain}")
+    assert world.lookup("virtual_alias_catchall_maps", f"someone@{domain}") is None
+
+
+FUNCTIONS_STATE = (
+    "SELECT p.proname, p.prosecdef, p.provolatile, p.proconfig,"
+    "       has_function_privilege('public', p.oid, 'EXECUTE')"
+    "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+    " WHERE n.nspname = 'public' AND p.proname LIKE 'mailadmin\\_%'"
+)
+
+
+def test_migration_creates_and_drops_the_functions(tmp_path: Path) -> None:
+    import psycopg
+
+    db = create_contract_db("pgsql", tmp_path)
+    try:
+
+        def state() -> dict[str, tuple[object, ...]]:
+            with psycopg.connect(db.url, autocommit=True) as conn:
+                return {row[0]: row[1:] for row in conn.execute(FUNCTIONS_STATE).fetchall()}
+
+        created = state()
+        assert set(created) == {function.name for function in LOOKUP_FUNCTIONS}
+        for name, (definer, volatility, config, public_execute) in created.items():
+            assert definer and volatility == "s", name
+            assert config == ["search_path=public"], name
+            assert not public_execute, name
+        db.manage("migrate", "contract", "0002", "--no-input")
+        assert state() == {}
+        db.manage("migrate", "--no-input")
+        assert state() == created
+    finally:
+        drop_contract_db(db)
