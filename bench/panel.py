@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlencode
 
 from bench.common import ROOT, BenchDB, machine, write_result
 from bench.seed import BIG_DOMAIN
@@ -51,7 +52,13 @@ def pages(db: BenchDB) -> dict[str, str]:
             " JOIN domains_aliasdomain ad ON ad.target_id = m.domain_id"
             " WHERE m.domain_id = 1 AND m.id % 100 = 77 ORDER BY m.id, ad.id LIMIT 1"
         )
-    mid_mailbox_page = max(1, int(big_count or 0) // 50 // 2)
+        # The big domain's list is paged by keyset ("Next" links ?after=<last local part>):
+        # the cursor of the page halfway through is the local part just before it.
+        middle_cursor = one(
+            "SELECT m.local_part FROM mailboxes_mailbox m JOIN domains_domain d"
+            f" ON d.id = m.domain_id WHERE d.name = '{BIG_DOMAIN}'"
+            f" ORDER BY m.local_part OFFSET {max(0, int(big_count or 0) // 2 - 1)} LIMIT 1"
+        )
     mid_domain_page = max(1, int(domains or 0) // 50 // 2)
     mailboxes = f"/domains/{BIG_DOMAIN}/mailboxes/"
     return {
@@ -60,7 +67,7 @@ def pages(db: BenchDB) -> dict[str, str]:
         "domain_list_middle_page": f"/domains/?page={mid_domain_page}",
         "domain_search": "/domains/?q=green",
         "mailbox_list_big_domain": mailboxes,
-        "mailbox_list_middle_page": f"{mailboxes}?page={mid_mailbox_page}",
+        "mailbox_list_middle_page": f"{mailboxes}?{urlencode({'after': middle_cursor})}",
         "mailbox_search": f"{mailboxes}?q=kovalenko",
         "mailbox_list_small_domain": f"/domains/{small}/mailboxes/",
         "trace": f"/trace/?address={traced}",

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 SCHEMA = "postfixadmin"
 
-SCHEMA_SQL = f"""
-DROP SCHEMA IF EXISTS {SCHEMA} CASCADE;
-CREATE SCHEMA {SCHEMA};
-CREATE TABLE {SCHEMA}.domain (
+
+def pgsql_ddl(schema: str) -> str:
+    """PostfixAdmin's tables on PostgreSQL, created in `schema` (which must exist): domain,
+    mailbox, alias, alias_domain, admin and domain_admins with their primary keys and the
+    indexes upgrade.php creates. The migration tests build their PostfixAdmin database from
+    this too."""
+    return f"""
+CREATE TABLE {schema}.domain (
     domain varchar(255) NOT NULL,
     description varchar(255) NOT NULL DEFAULT '',
     aliases integer NOT NULL DEFAULT 0,
@@ -35,43 +39,65 @@ CREATE TABLE {SCHEMA}.domain (
     active boolean NOT NULL DEFAULT true,
     CONSTRAINT domain_key PRIMARY KEY (domain)
 );
-CREATE INDEX domain_domain_active ON {SCHEMA}.domain (domain, active);
-CREATE TABLE {SCHEMA}.mailbox (
+CREATE INDEX domain_domain_active ON {schema}.domain (domain, active);
+CREATE TABLE {schema}.mailbox (
     username varchar(255) NOT NULL,
     password varchar(255) NOT NULL,
     name varchar(255) NOT NULL DEFAULT '',
     maildir varchar(255) NOT NULL,
     quota bigint NOT NULL DEFAULT 0,
     local_part varchar(255) NOT NULL,
-    domain varchar(255) NOT NULL REFERENCES {SCHEMA}.domain,
+    domain varchar(255) NOT NULL REFERENCES {schema}.domain,
     created timestamp with time zone DEFAULT now(),
     modified timestamp with time zone DEFAULT now(),
     active boolean NOT NULL DEFAULT true,
     CONSTRAINT mailbox_key PRIMARY KEY (username)
 );
-CREATE INDEX mailbox_username_active ON {SCHEMA}.mailbox (username, active);
-CREATE INDEX mailbox_domain_idx ON {SCHEMA}.mailbox (domain);
-CREATE TABLE {SCHEMA}.alias (
+CREATE INDEX mailbox_username_active ON {schema}.mailbox (username, active);
+CREATE INDEX mailbox_domain_idx ON {schema}.mailbox (domain);
+CREATE TABLE {schema}.alias (
     address varchar(255) NOT NULL,
     goto text NOT NULL,
-    domain varchar(255) NOT NULL REFERENCES {SCHEMA}.domain,
+    domain varchar(255) NOT NULL REFERENCES {schema}.domain,
     created timestamp with time zone DEFAULT now(),
     modified timestamp with time zone DEFAULT now(),
     active boolean NOT NULL DEFAULT true,
     CONSTRAINT alias_key PRIMARY KEY (address)
 );
-CREATE INDEX alias_address_active ON {SCHEMA}.alias (address, active);
-CREATE INDEX alias_domain_idx ON {SCHEMA}.alias (domain);
-CREATE TABLE {SCHEMA}.alias_domain (
-    alias_domain varchar(255) NOT NULL REFERENCES {SCHEMA}.domain (domain),
-    target_domain varchar(255) NOT NULL REFERENCES {SCHEMA}.domain (domain),
+CREATE INDEX alias_address_active ON {schema}.alias (address, active);
+CREATE INDEX alias_domain_idx ON {schema}.alias (domain);
+CREATE TABLE {schema}.alias_domain (
+    alias_domain varchar(255) NOT NULL REFERENCES {schema}.domain (domain),
+    target_domain varchar(255) NOT NULL REFERENCES {schema}.domain (domain),
     created timestamp with time zone DEFAULT now(),
     modified timestamp with time zone DEFAULT now(),
     active boolean NOT NULL DEFAULT true,
     CONSTRAINT alias_domain_pkey PRIMARY KEY (alias_domain)
 );
-CREATE INDEX alias_domain_active ON {SCHEMA}.alias_domain (alias_domain, active);
+CREATE INDEX alias_domain_active ON {schema}.alias_domain (alias_domain, active);
+CREATE TABLE {schema}.admin (
+    username varchar(255) NOT NULL,
+    password varchar(255) NOT NULL DEFAULT '',
+    superadmin boolean NOT NULL DEFAULT false,
+    created timestamp with time zone DEFAULT now(),
+    modified timestamp with time zone DEFAULT now(),
+    active boolean NOT NULL DEFAULT true,
+    CONSTRAINT admin_key PRIMARY KEY (username)
+);
+CREATE TABLE {schema}.domain_admins (
+    username varchar(255) NOT NULL,
+    domain varchar(255) NOT NULL,
+    created timestamp with time zone DEFAULT now(),
+    active boolean NOT NULL DEFAULT true
+);
+CREATE INDEX domain_admins_username ON {schema}.domain_admins (username);
 """
+
+
+SCHEMA_SQL = f"""
+DROP SCHEMA IF EXISTS {SCHEMA} CASCADE;
+CREATE SCHEMA {SCHEMA};
+{pgsql_ddl(SCHEMA)}"""
 
 
 def fill_steps() -> list[tuple[str, str]]:

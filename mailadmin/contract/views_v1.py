@@ -16,7 +16,9 @@ Views (columns):
   address of the target answers with the target address, and the alias domain gets a
   catch-all only when its target has one, so unknown users are refused at RCPT time.
 - mailadmin_postfix_sender_login (local_part, domain, login): smtpd_sender_login_maps; a
-  mailbox sends as itself and as the aliases that deliver to it, in alias domains too.
+  mailbox sends as itself and as the aliases that deliver to it, in alias domains too. An
+  alias on a mailbox's own address (forwarding) grants nothing: the forward's destinations
+  receive the owner's mail, they do not become the owner.
 - mailadmin_postfix_recipient_access (local_part, domain, action): check_recipient_access
   answers for disabled mailboxes, in their domain and its alias domains. An inactive mailbox
   still answers for itself in mailadmin_postfix_alias (the catch-all must not take its mail),
@@ -135,6 +137,8 @@ SELECT a.local_part, d.name, t.address
   JOIN domains_domain d ON d.id = a.domain_id
   JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
  WHERE a.active AND a.local_part <> '' AND {_HOSTED}
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_mailbox m
+                    WHERE m.domain_id = a.domain_id AND m.local_part = a.local_part)
 UNION ALL
 SELECT m.local_part, ad.name, {address}
   FROM domains_aliasdomain ad
@@ -147,7 +151,9 @@ SELECT a.local_part, ad.name, t.address
   JOIN domains_domain d ON d.id = ad.target_id
   JOIN mailboxes_alias a ON a.domain_id = d.id
   JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
- WHERE ad.active AND a.active AND a.local_part <> '' AND {_HOSTED}""",
+ WHERE ad.active AND a.active AND a.local_part <> '' AND {_HOSTED}
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_mailbox m
+                    WHERE m.domain_id = a.domain_id AND m.local_part = a.local_part)""",
         ),
         (
             "mailadmin_postfix_recipient_access",

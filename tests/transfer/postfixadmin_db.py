@@ -1,7 +1,8 @@
 """A PostfixAdmin database for tests: its schema, realistic rows with odd ones, its queries.
 
 The DDL follows PostfixAdmin's documented schema (tables domain, mailbox, alias,
-alias_domain, admin, domain_admins, as its setup creates them on PostgreSQL and MySQL); the
+alias_domain, admin, domain_admins, as its setup creates them on PostgreSQL and MySQL; the
+PostgreSQL tables are the lookup benchmark's, bench.postfixadmin.pgsql_ddl); the
 lookup queries are those of its DOCUMENTS/POSTFIX_CONF.txt. Hashes are made here the way
 PostfixAdmin's `encrypt` settings store them: md5crypt without a prefix (its default), and
 `{SCHEME}` strings for its dovecot: settings.
@@ -17,67 +18,11 @@ import bcrypt
 import pytest
 from passlib.hash import md5_crypt, sha512_crypt
 
+from bench.postfixadmin import pgsql_ddl
 from mailadmin import dburl
 from tests.support import MYSQL_ADMIN_URL, PGSQL_ADMIN_URL, _pg_conninfo
 
-PGSQL_DDL = """
-CREATE TABLE domain (
-  domain varchar(255) NOT NULL PRIMARY KEY,
-  description varchar(255) NOT NULL DEFAULT '',
-  aliases integer NOT NULL DEFAULT 0,
-  mailboxes integer NOT NULL DEFAULT 0,
-  maxquota bigint NOT NULL DEFAULT 0,
-  quota bigint NOT NULL DEFAULT 0,
-  transport varchar(255) DEFAULT NULL,
-  backupmx boolean NOT NULL DEFAULT false,
-  created timestamp with time zone DEFAULT now(),
-  modified timestamp with time zone DEFAULT now(),
-  active boolean NOT NULL DEFAULT true
-);
-CREATE TABLE mailbox (
-  username varchar(255) NOT NULL PRIMARY KEY,
-  password varchar(255) NOT NULL DEFAULT '',
-  name varchar(255) NOT NULL DEFAULT '',
-  maildir varchar(255) NOT NULL DEFAULT '',
-  quota bigint NOT NULL DEFAULT 0,
-  local_part varchar(255) NOT NULL,
-  domain varchar(255) REFERENCES domain,
-  created timestamp with time zone DEFAULT now(),
-  modified timestamp with time zone DEFAULT now(),
-  active boolean NOT NULL DEFAULT true
-);
-CREATE INDEX mailbox_domain_idx ON mailbox(domain);
-CREATE TABLE alias (
-  address varchar(255) NOT NULL PRIMARY KEY,
-  goto text NOT NULL,
-  domain varchar(255) NOT NULL REFERENCES domain,
-  created timestamp with time zone DEFAULT now(),
-  modified timestamp with time zone DEFAULT now(),
-  active boolean NOT NULL DEFAULT true
-);
-CREATE INDEX alias_address_active ON alias(address, active);
-CREATE TABLE alias_domain (
-  alias_domain varchar(255) NOT NULL PRIMARY KEY REFERENCES domain(domain) ON DELETE CASCADE,
-  target_domain varchar(255) NOT NULL REFERENCES domain(domain) ON DELETE CASCADE,
-  created timestamp with time zone DEFAULT now(),
-  modified timestamp with time zone DEFAULT now(),
-  active boolean NOT NULL DEFAULT true
-);
-CREATE TABLE admin (
-  username varchar(255) NOT NULL PRIMARY KEY,
-  password varchar(255) NOT NULL DEFAULT '',
-  superadmin boolean NOT NULL DEFAULT false,
-  created timestamp with time zone DEFAULT now(),
-  modified timestamp with time zone DEFAULT now(),
-  active boolean NOT NULL DEFAULT true
-);
-CREATE TABLE domain_admins (
-  username varchar(255) NOT NULL,
-  domain varchar(255) NOT NULL,
-  created timestamp with time zone DEFAULT now(),
-  active boolean NOT NULL DEFAULT true
-);
-"""
+PGSQL_DDL = pgsql_ddl("public")
 
 MYSQL_DDL = """
 CREATE TABLE `domain` (
