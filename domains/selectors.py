@@ -83,9 +83,11 @@ def domain_list(
     qs = domains_visible_to(user)
     if search:
         term = search.strip()
+        # icontains compares UPPER(col::text), the expressions of the trigram indexes
+        # (domains 0005), so PostgreSQL ORs index scans instead of reading every domain.
         qs = qs.filter(
-            Q(name__contains=search_form_of(term))
-            | Q(name__contains=term.lower())
+            Q(name__icontains=search_form_of(term))
+            | Q(name__icontains=term)
             | Q(description__icontains=term)
         )
     if order not in DOMAIN_ORDERINGS:

@@ -31,8 +31,10 @@ def mailbox_list(
     if domain is not None:
         qs = qs.filter(domain=domain)
     if search:
-        term = search.strip().lower()
-        qs = qs.filter(Q(local_part__contains=term) | Q(name__icontains=search.strip()))
+        # icontains compares UPPER(col::text), the expressions of the trigram indexes
+        # (mailboxes 0005); local parts are stored in lower case, so case does not matter.
+        term = search.strip()
+        qs = qs.filter(Q(local_part__icontains=term) | Q(name__icontains=term))
     # One domain's list walks the unique (domain_id, local_part) index in order; ordering by
     # the domain's name too would make PostgreSQL fetch and sort the whole domain.
     return (
@@ -67,8 +69,8 @@ def alias_list(
     if domain is not None:
         qs = qs.filter(domain=domain)
     if search:
-        term = search.strip().lower()
-        qs = qs.filter(Q(local_part__contains=term) | Q(destinations__address__contains=term))
+        term = search.strip()
+        qs = qs.filter(Q(local_part__icontains=term) | Q(destinations__address__icontains=term))
         qs = qs.distinct()
     order = ("local_part",) if domain is not None else ("domain__name", "local_part")
     # No annotation over the destinations: a GROUP BY would aggregate the whole rest of the
