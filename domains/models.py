@@ -144,6 +144,30 @@ class AliasDomain(models.Model):
         return domain_to_unicode(self.name)
 
 
+class DomainUsage(models.Model):
+    """How many mailboxes and aliases a domain has and the quota its mailboxes hold.
+
+    Kept by database triggers (domains/usage_triggers.py) on every insert, update and delete of
+    a domain, mailbox or alias, whoever writes the row, so the panel reads one row per domain
+    instead of counting a big domain's mailboxes on every page. Never written by the ORM.
+    """
+
+    domain = models.OneToOneField(
+        Domain, on_delete=models.CASCADE, primary_key=True, related_name="usage"
+    )
+    mailboxes = models.PositiveIntegerField(default=0)
+    aliases = models.PositiveIntegerField(default=0)
+    # The sum of the mailboxes' quotas in bytes (0, no limit, adds nothing).
+    quota_allocated = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("domain usage")
+        verbose_name_plural = _("domain usage")
+
+    def __str__(self) -> str:
+        return f"{self.mailboxes} mailboxes, {self.aliases} aliases"
+
+
 class ServerSettings(models.Model):
     """The one row of server-wide defaults that the contract views read (id is always 1)."""
 

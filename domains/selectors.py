@@ -9,14 +9,13 @@ from __future__ import annotations
 import idna
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from domains.models import AliasDomain, Delivery, Domain
+from domains.models import AliasDomain, Delivery, Domain, DomainUsage
 from domains.names import normalize_domain
 
 User = AbstractBaseUser | AnonymousUser
@@ -31,31 +30,9 @@ def domains_visible_to(user: User | None) -> QuerySet[Domain]:
     return Domain.objects.filter(admins__pk=user.pk)
 
 
-def _count_of(model: type[models.Model]) -> Subquery:
-    """COUNT(*) of `model`'s rows of the outer domain, as a correlated subquery: one index
-    range per domain shown, instead of a join whose size is mailboxes x aliases."""
-    return Subquery(
-        model._default_manager.filter(domain=OuterRef("pk"))
-        .order_by()
-        .values("domain")
-        .annotate(n=Count("pk"))
-        .values("n"),
-        output_field=models.IntegerField(),
-    )
-
-
 def with_counts(qs: QuerySet[Domain]) -> QuerySet[Domain]:
-    """Annotate mailbox_count, alias_count, alias_domain_count and quota_allocated."""
-    from mailboxes.models import Alias, Mailbox
-
-    allocated = Subquery(
-        Mailbox.objects.filter(domain=OuterRef("pk"))
-        .order_by()
-        .values("domain")
-        .annotate(total=Sum("quota"))
-        .values("total"),
-        output_field=models.BigIntegerField(),
-    )
+    """Annotate mailbox_count, alias_count, quota_allocated (the trigger-kept DomainUsage row,
+    one primary-key join whatever the domain's size) and alias_domain_count."""
     alias_domains = Subquery(
         AliasDomain.objects.filter(target=OuterRef("pk"))
         .order_by()
@@ -65,11 +42,48 @@ def with_counts(qs: QuerySet[Domain]) -> QuerySet[Domain]:
         output_field=models.IntegerField(),
     )
     return qs.annotate(
-        mailbox_count=Coalesce(_count_of(Mailbox), 0),
-        alias_count=Coalesce(_count_of(Alias), 0),
+        mailbox_count=Coalesce(F("usage__mailboxes"), 0),
+        alias_count=Coalesce(F("usage__aliases"), 0),
         alias_domain_count=Coalesce(alias_domains, 0),
-        quota_allocated=Coalesce(allocated, Value(0), output_field=models.BigIntegerField()),
+        quota_allocated=Coalesce(
+            F("usage__quota_allocated"), Value(0), output_field=models.BigIntegerField()
+        ),
     )
+
+
+def _counted(model: type[models.Model], value: object) -> Subquery:
+    """An aggregate over `model`'s rows of the outer domain, counted now (usage_drift)."""
+    return Subquery(
+        model._default_manager.filter(domain=OuterRef("pk"))
+        .order_by()
+        .values("domain")
+        .annotate(value=value)
+        .values("value"),
+    )
+
+
+def usage_drift() -> list[str]:
+    """Domains whose DomainUsage row is missing or differs from counting their rows now.
+
+    Empty while the triggers of domains/usage_triggers.py hold; `manage.py domain usage
+    --check` and the test suite (after every test that touches the database) ask it. It reads
+    every mailbox: an operator's check, not a page's query."""
+    from mailboxes.models import Alias, Mailbox
+
+    counted = Domain.objects.annotate(
+        real_mailboxes=Coalesce(_counted(Mailbox, Count("pk")), 0),
+        real_aliases=Coalesce(_counted(Alias, Count("pk")), 0),
+        real_quota=Coalesce(
+            _counted(Mailbox, Sum("quota")), Value(0), output_field=models.BigIntegerField()
+        ),
+    )
+    drifted = counted.filter(
+        Q(usage__isnull=True)
+        | ~Q(usage__mailboxes=F("real_mailboxes"))
+        | ~Q(usage__aliases=F("real_aliases"))
+        | ~Q(usage__quota_allocated=F("real_quota"))
+    )
+    return list(drifted.order_by("name").values_list("name", flat=True))
 
 
 def domain_list(
@@ -140,20 +154,13 @@ def domain_delete_impact(domain: Domain) -> dict[str, int]:
     }
 
 
-# How long the superuser's mailbox and alias totals may be reused (seconds). Counting every row
-# of a million-row table takes 150-250 ms; the figure may lag a minute (docs/admin-panel.md).
-TOTALS_CACHE_SECONDS = 60
-
-
 def dashboard_summary(*, user: User | None) -> dict[str, int]:
     """How many domains, mailboxes, aliases and alias domains the user sees, and how many of
-    each are inactive.
+    each are inactive; every figure exact at the moment of the view.
 
-    Inactive counts are always current: on PostgreSQL and SQLite partial indexes on the
-    inactive rows (1% of them) answer them (migration mailboxes/0004). A superuser's mailbox
-    and alias totals come from the cache for up to TOTALS_CACHE_SECONDS, per process; everyone
-    else's are counted on each view, through the (domain_id, local_part) indexes of their
-    domains.
+    Mailbox and alias totals add up the visible domains' DomainUsage rows (one row per domain,
+    not one per mailbox). Inactive counts come from partial indexes that hold only the
+    inactive rows, 1% of them (migration mailboxes/0004, PostgreSQL and SQLite).
     """
     from mailboxes.models import Alias, Mailbox
 
@@ -169,18 +176,16 @@ def dashboard_summary(*, user: User | None) -> dict[str, int]:
         summary[kind] = row["total"]
         summary[f"{kind}_inactive"] = row["inactive"]
     everything = user is None or getattr(user, "is_superuser", False)
+    usage = DomainUsage.objects.order_by()
+    totals = (usage if everything else usage.filter(domain__in=visible)).aggregate(
+        mailboxes=Coalesce(Sum("mailboxes"), 0), aliases=Coalesce(Sum("aliases"), 0)
+    )
     for kind, model in (("mailboxes", Mailbox), ("aliases", Alias)):
         # Everything: no "domain_id IN (every domain)", which PostgreSQL answers with a hash
         # join over all rows (half a second at a million mailboxes).
         rows = model.objects.order_by() if everything else model.objects.filter(domain__in=visible)
         summary[f"{kind}_inactive"] = rows.filter(active=False).count()
-        if everything and user is not None:
-            cached = cache.get_or_set(
-                f"mailadmin:dashboard:{kind}_total", rows.count, TOTALS_CACHE_SECONDS
-            )
-            summary[kind] = int(cached) if cached is not None else rows.count()
-        else:
-            summary[kind] = rows.count()
+        summary[kind] = int(totals[kind])
     return summary
 
 
@@ -190,13 +195,9 @@ def inactive_domains(*, user: User | None, limit: int = 10) -> list[Domain]:
 
 def hosted_domains_without_mailboxes(*, user: User | None, limit: int = 10) -> list[Domain]:
     """Hosted, active domains that accept mail but have no mailbox yet."""
-    from mailboxes.models import Mailbox
-
-    has_mailbox = Mailbox.objects.filter(domain=OuterRef("pk"))
     return list(
         domains_visible_to(user)
-        .filter(delivery=Delivery.HOSTED, active=True)
-        .exclude(Exists(has_mailbox))
+        .filter(delivery=Delivery.HOSTED, active=True, usage__mailboxes=0)
         .order_by("name")[:limit]
     )
 

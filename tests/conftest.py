@@ -25,8 +25,31 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache: the dashboard keeps a superuser's totals a minute."""
+    """Each test starts with an empty cache (login throttling and sessions may live there)."""
     from django.core.cache import cache
 
     cache.clear()
     yield
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return (
+        "db" in names
+        or "transactional_db" in names
+        or item.get_closest_marker("django_db") is not None
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """After every test that wrote to the database: each domain's DomainUsage row still equals
+    a recount of its rows, whatever the test wrote them with (services, bulk imports, raw SQL).
+    The triggers of domains/usage_triggers.py keep it; this is where a bypass would show."""
+    result = yield
+    if _uses_database(item):
+        from domains.selectors import usage_drift
+
+        drifted = usage_drift()
+        assert not drifted, f"DomainUsage differs from a recount for {drifted}"
+    return result

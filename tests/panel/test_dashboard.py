@@ -6,7 +6,7 @@ import pytest
 
 from domains import services as domain_services
 from domains.models import Domain
-from mailboxes.models import Mailbox
+from mailboxes.models import Alias, Mailbox
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -75,19 +75,27 @@ def test_dashboard_query_count_is_fixed(client_super, django_assert_max_num_quer
         client_super.get("/")
 
 
-def test_superuser_totals_are_reused_for_a_minute_inactive_counts_are_live(client_super, client_a):
-    from django.core.cache import cache
-
+def test_totals_and_inactive_counts_are_current_on_every_view(client_super, client_a):
     assert client_super.get("/").context["summary"]["mailboxes"] == 4
-    factories.mailbox("carol@a.example")
+    carol = factories.mailbox("carol@a.example")
     Mailbox.objects.filter(local_part="bob", domain__name="b.example").update(active=False)
     summary = client_super.get("/").context["summary"]
-    # The total is the cached one; the inactive count is counted again.
-    assert summary["mailboxes"] == 4 and summary["mailboxes_inactive"] == 1
-    # A domain admin's totals are never cached.
-    assert client_a.get("/").context["summary"]["mailboxes"] == 3
-    cache.clear()  # what the minute's expiry does
-    assert client_super.get("/").context["summary"]["mailboxes"] == 5
+    assert summary["mailboxes"] == 5 and summary["mailboxes_inactive"] == 1
+    assert client_a.get("/").context["summary"]["mailboxes"] == 3  # a.example only
+    carol.delete()
+    Alias.objects.filter(domain__name="a.example").delete()
+    summary = client_super.get("/").context["summary"]
+    assert summary["mailboxes"] == 4
+    assert summary["aliases"] == Alias.objects.count()
+
+
+def test_domain_without_mailboxes_shows_until_its_first_mailbox(client_super):
+    Domain.objects.create(name="empty.example")
+    assert [d.name for d in client_super.get("/").context["empty_domains"]] == ["empty.example"]
+    mailbox = factories.mailbox("first@empty.example")
+    assert client_super.get("/").context["empty_domains"] == []
+    mailbox.delete()
+    assert [d.name for d in client_super.get("/").context["empty_domains"]] == ["empty.example"]
 
 
 def test_inactive_counts_have_a_partial_index(client_super):

@@ -4,14 +4,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db.models import Sum
 
 from domains import services
 from domains.models import Delivery, Domain, ServerSettings
-from domains.selectors import alias_domains_visible_to, domain_get, domain_list
+from domains.selectors import alias_domains_visible_to, domain_get, domain_list, usage_drift
 from mailadmin.cli import SubcommandCommand, domain_label, found, plural, size, table, yes_no
 from mailboxes.quota import format_size
-from mailboxes.selectors import mailbox_list
 
 
 class Command(SubcommandCommand):
@@ -46,6 +44,11 @@ class Command(SubcommandCommand):
         delete = self.action("delete", "Delete a domain with its mailboxes and aliases.")
         delete.add_argument("name", metavar="NAME")
         delete.add_argument("--yes", action="store_true", help="do not ask")
+        self.action(
+            "check-usage",
+            "Recount every domain's mailboxes, aliases and allocated quota and compare them "
+            "with the counters the panel shows (kept by database triggers).",
+        )
 
     def handle_add(self, options: dict[str, Any]) -> None:
         domain = services.domain_create(
@@ -86,7 +89,7 @@ class Command(SubcommandCommand):
         domain = self._annotated(options["name"])
         mailbox_count: int = domain.mailbox_count  # type: ignore[attr-defined]
         alias_count: int = domain.alias_count  # type: ignore[attr-defined]
-        assigned = mailbox_list(user=None, domain=domain).aggregate(total=Sum("quota"))["total"]
+        assigned: int = domain.quota_allocated  # type: ignore[attr-defined]
         server = ServerSettings.load()
         alias_domains = [
             a.display_name for a in alias_domains_visible_to(None).filter(target=domain)
@@ -105,7 +108,7 @@ class Command(SubcommandCommand):
             ("max quota", format_size(domain.max_mailbox_quota) + " per mailbox"),
             (
                 "total quota",
-                f"{format_size(domain.total_quota)} ({format_size(assigned or 0)} assigned)"
+                f"{format_size(domain.total_quota)} ({format_size(assigned)} assigned)"
                 if domain.total_quota
                 else format_size(0),
             ),
@@ -156,6 +159,18 @@ class Command(SubcommandCommand):
             f"Deleted domain {label} with {gone}. Its mail under "
             f"{settings.MAILADMIN_MAIL_BASE}/{domain.name}/ is left on disk."
         )
+
+    def handle_check_usage(self, options: dict[str, Any]) -> None:
+        drifted = usage_drift()
+        if drifted:
+            raise CommandError(
+                f"{plural(len(drifted), 'domain', 'domains')} whose counters differ from a "
+                f"recount: {', '.join(domain_label(name) for name in drifted)}. The triggers of "
+                "migration domains/0006 are missing or were bypassed (TRUNCATE, a foreign key's "
+                "own ON DELETE CASCADE on MariaDB). With the panel stopped, `manage.py migrate "
+                "domains 0005` then `manage.py migrate` rebuilds them and recounts."
+            )
+        self.stdout.write("Every domain's counters match a recount.")
 
     def _annotated(self, name: str) -> Domain:
         """The domain with the mailbox_count and alias_count annotations of domain_list."""
