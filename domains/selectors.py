@@ -194,11 +194,16 @@ def inactive_domains(*, user: User | None, limit: int = 10) -> list[Domain]:
 
 
 def hosted_domains_without_mailboxes(*, user: User | None, limit: int = 10) -> list[Domain]:
-    """Hosted, active domains that accept mail but have no mailbox yet."""
+    """Hosted, active domains that accept mail but have no mailbox yet, newest first.
+
+    Newest first, by the usage row's domain_id: PostgreSQL then walks the partial index of
+    empty domains (a few hundred relay and backup-MX domains at most) backwards, 0.2 ms at
+    a million mailboxes. Sorted by name it walked all 19,800 domains by name probing that
+    index for each, 13-20 ms, because it cannot know that the empty ones are not hosted."""
     return list(
         domains_visible_to(user)
         .filter(delivery=Delivery.HOSTED, active=True, usage__mailboxes=0)
-        .order_by("name")[:limit]
+        .order_by("-usage__domain_id")[:limit]
     )
 
 

@@ -4,10 +4,12 @@ from django.db import migrations, models
 from domains import usage_triggers
 from mailadmin import vendor_indexes
 
-# The dashboard's "hosted domains without a mailbox": a few hundred rows at most (relay and
-# backup-MX domains have none), where a full index would hold every domain.
+# The dashboard's "hosted domains without a mailbox" and "inactive domains": a few hundred
+# rows each (relay and backup-MX domains have no mailboxes), where a full index would hold
+# every domain.
 PARTIAL_INDEXES = [
     ("domainusage_without_mailboxes", "domains_domainusage", "domain_id", "mailboxes = 0"),
+    ("domain_inactive_by_name", "domains_domain", "name", "NOT active"),
 ]
 
 

@@ -89,13 +89,43 @@ def test_totals_and_inactive_counts_are_current_on_every_view(client_super, clie
     assert summary["aliases"] == Alias.objects.count()
 
 
-def test_domain_without_mailboxes_shows_until_its_first_mailbox(client_super):
+def test_domains_without_mailboxes_newest_first_until_their_first_mailbox(client_super):
+    def shown() -> list[str]:
+        return [d.name for d in client_super.get("/").context["empty_domains"]]
+
+    Domain.objects.create(name="older.example")
     Domain.objects.create(name="empty.example")
-    assert [d.name for d in client_super.get("/").context["empty_domains"]] == ["empty.example"]
+    Domain.objects.create(name="relayed.example", delivery="relay", transport="smtp:[mx]")
+    assert shown() == ["empty.example", "older.example"]
     mailbox = factories.mailbox("first@empty.example")
-    assert client_super.get("/").context["empty_domains"] == []
+    assert shown() == ["older.example"]
     mailbox.delete()
-    assert [d.name for d in client_super.get("/").context["empty_domains"]] == ["empty.example"]
+    assert shown() == ["empty.example", "older.example"]
+
+
+@pytest.mark.parametrize(
+    ("index", "table", "definition"),
+    [
+        (
+            "domainusage_without_mailboxes",
+            "domains_domainusage",
+            "(domain_id) WHERE (mailboxes = 0)",
+        ),
+        ("domain_inactive_by_name", "domains_domain", "(name) WHERE (NOT active)"),
+    ],
+)
+def test_dashboard_lists_read_partial_indexes(index, table, definition):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [index])
+            assert cursor.fetchone()[0].endswith(definition)
+        elif connection.vendor == "sqlite":
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [index])
+            assert "WHERE" in cursor.fetchone()[0]
+        else:  # MariaDB has no partial indexes
+            assert index not in connection.introspection.get_constraints(cursor, table)
 
 
 def test_inactive_counts_have_a_partial_index(client_super):
