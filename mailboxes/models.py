@@ -58,9 +58,10 @@ class Mailbox(models.Model):
         ordering = ["domain__name", "local_part"]
         verbose_name = _("mailbox")
         verbose_name_plural = _("mailboxes")
-        # The partial index mailbox_inactive_by_domain ((domain_id) WHERE NOT active, for the
-        # dashboard's inactive counts) is created by migration 0004 on PostgreSQL and SQLite
-        # only: MariaDB would make it a full domain_id index, which 0003 removed on purpose.
+        # The partial index mailbox_inactive_by_address ((domain_id, local_part) WHERE NOT
+        # active, for the dashboard's inactive counts) is created by migration 0006 on
+        # PostgreSQL and SQLite only: MariaDB would make it a full index. The local part is in
+        # its key because check_recipient_access's lookup plan uses it too (0006).
         constraints = [
             models.UniqueConstraint(fields=["domain", "local_part"], name="mailbox_address_unique"),
             models.CheckConstraint(

@@ -134,14 +134,21 @@ def test_inactive_counts_have_a_partial_index(client_super):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'mailbox_inactive_by_domain'"
+                "SELECT indexname, indexdef FROM pg_indexes"
+                " WHERE tablename = 'mailboxes_mailbox' AND indexdef LIKE '%%WHERE%%'"
             )
-            assert "(domain_id) WHERE (NOT active)" in cursor.fetchone()[0]
+            partial = dict(cursor.fetchall())
+            # The local part in the key: a lookup's generic plan may pick this index too.
+            assert list(partial) == ["mailbox_inactive_by_address"]
+            assert (
+                "(domain_id, local_part) WHERE (NOT active)"
+                in partial["mailbox_inactive_by_address"]
+            )
         elif connection.vendor == "sqlite":
             cursor.execute(
-                "SELECT sql FROM sqlite_master WHERE name = 'mailbox_inactive_by_domain'"
+                "SELECT sql FROM sqlite_master WHERE name = 'mailbox_inactive_by_address'"
             )
             assert "WHERE NOT active" in cursor.fetchone()[0]
         else:  # MariaDB has no partial indexes, and a full domain_id index would mislead it
             indexes = connection.introspection.get_constraints(cursor, "mailboxes_mailbox")
-            assert "mailbox_inactive_by_domain" not in indexes
+            assert "mailbox_inactive_by_address" not in indexes
