@@ -65,8 +65,8 @@ def _counted(model: type[models.Model], value: object) -> Subquery:
 def usage_drift() -> list[str]:
     """Domains whose DomainUsage row is missing or differs from counting their rows now.
 
-    Empty while the triggers of domains/usage_triggers.py hold; `manage.py domain usage
-    --check` and the test suite (after every test that touches the database) ask it. It reads
+    Empty while the triggers of domains/usage_triggers.py hold; `manage.py domain check-usage`
+    and the test suite (after every test that touches the database) ask it. It reads
     every mailbox: an operator's check, not a page's query."""
     from mailboxes.models import Alias, Mailbox
 
@@ -160,7 +160,7 @@ def dashboard_summary(*, user: User | None) -> dict[str, int]:
 
     Mailbox and alias totals add up the visible domains' DomainUsage rows (one row per domain,
     not one per mailbox). Inactive counts come from partial indexes that hold only the
-    inactive rows, 1% of them (migration mailboxes/0004, PostgreSQL and SQLite).
+    inactive rows, 1% of them (migrations mailboxes/0004 and 0006, PostgreSQL and SQLite).
     """
     from mailboxes.models import Alias, Mailbox
 
