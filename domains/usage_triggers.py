@@ -140,39 +140,35 @@ def _row_updates(table: str, row: str, sign: str) -> str:
 
 
 def _row_level_create(vendor: str) -> Iterator[str]:
-    each_row = " FOR EACH ROW"
     zero = (
         f"INSERT INTO {USAGE} (domain_id, mailboxes, aliases, quota_allocated)"
         " VALUES (NEW.id, 0, 0, 0)"
     )
     body = f"BEGIN {zero}; END" if vendor == "sqlite" else zero
-    yield f"CREATE TRIGGER {_name(DOMAIN, 'insert')} AFTER INSERT ON {DOMAIN}{each_row} {body}"
+    yield f"CREATE TRIGGER {_name(DOMAIN, 'insert')} AFTER INSERT ON {DOMAIN} FOR EACH ROW {body}"
     for table in COUNTED:
         moved = MOVED_BY[table]
         when = " OR ".join(f"NEW.{col} <> OLD.{col}" for col in moved)
-        # Add before subtracting: MariaDB's unsigned columns refuse a negative step between.
-        update_body = _row_updates(table, "NEW", "+") + " " + _row_updates(table, "OLD", "-")
         bodies = {
             "insert": _row_updates(table, "NEW", "+"),
             "delete": _row_updates(table, "OLD", "-"),
-            "update": update_body,
+            # Add before subtracting: MariaDB's unsigned columns refuse a negative step between.
+            "update": _row_updates(table, "NEW", "+") + " " + _row_updates(table, "OLD", "-"),
         }
         for event in EVENTS:
-            head = f"CREATE TRIGGER {_name(table, event)} AFTER"
-            if vendor == "sqlite":
-                of = f" OF {', '.join(moved)}" if event == "update" else ""
-                cond = f" WHEN {when}" if event == "update" else ""
+            head = f"CREATE TRIGGER {_name(table, event)} AFTER {event.upper()}"
+            if vendor == "sqlite" and event == "update":
+                head += f" OF {', '.join(moved)} ON {table} FOR EACH ROW WHEN {when}"
+                yield f"{head} BEGIN {bodies[event]} END"
+            elif vendor == "sqlite":
+                yield f"{head} ON {table} FOR EACH ROW BEGIN {bodies[event]} END"
+            elif event == "update":  # MariaDB: no WHEN clause, an IF in a compound body
                 yield (
-                    f"{head} {event.upper()}{of} ON {table}{each_row}{cond}"
-                    f" BEGIN {bodies[event]} END"
+                    f"{head} ON {table} FOR EACH ROW"
+                    f" BEGIN IF {when} THEN {bodies[event]} END IF; END"
                 )
-            elif event == "update":
-                yield (
-                    f"{head} UPDATE ON {table}{each_row}"
-                    f" BEGIN IF {when} THEN {update_body} END IF; END"
-                )
-            else:
-                yield f"{head} {event.upper()} ON {table}{each_row} {bodies[event].rstrip(';')}"
+            else:  # MariaDB: one statement, no trailing semicolon
+                yield f"{head} ON {table} FOR EACH ROW {bodies[event].rstrip(';')}"
 
 
 def _row_level_drop() -> Iterator[str]:

@@ -1,6 +1,6 @@
-from typing import Any
-
 from django.db import migrations
+
+from mailadmin import vendor_indexes
 
 # The icontains searches within a domain have two good plans: walk the domain's
 # (domain_id, local_part) index in order and stop after a page of matches (best for a common
@@ -18,17 +18,13 @@ SEARCHED = [
 STATISTICS = 1000
 
 
-def _set(target: int) -> Any:
-    def run(apps: Any, schema_editor: Any) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for index in SEARCHED:
-            schema_editor.execute(f"ALTER INDEX {index} ALTER COLUMN 1 SET STATISTICS {target}")
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("mailboxes", "0006_inactive_index_by_address")]
 
-    operations = [migrations.RunPython(_set(STATISTICS), _set(-1), elidable=False)]
+    operations = [
+        migrations.RunPython(
+            vendor_indexes.statistics_target(SEARCHED, STATISTICS),
+            vendor_indexes.statistics_target(SEARCHED, -1),
+            elidable=False,
+        )
+    ]
