@@ -8,12 +8,15 @@ address that expands to itself). See docs/addresses.md.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from domains.models import MAX_ID, Domain
+from mailadmin.text import validate_plain_text
+from mailboxes.paths import check_path
 
 
 class StorageFormat(models.TextChoices):
@@ -32,7 +35,9 @@ class Mailbox(models.Model):
         db_index=False,
     )
     local_part = models.CharField(_("local part"), max_length=64)
-    name = models.CharField(_("display name"), max_length=255, blank=True)
+    name = models.CharField(
+        _("display name"), max_length=255, blank=True, validators=[validate_plain_text]
+    )
     # Dovecot's {SCHEME}hash form; see mailboxes.passwords.
     password = models.CharField(_("password hash"), max_length=255)
     quota = models.PositiveBigIntegerField(
@@ -83,6 +88,25 @@ class Mailbox(models.Model):
                 condition=~Q(path__startswith="/") & ~Q(path__contains=".."),
                 name="mailbox_path_under_base",
             ),
+            # Dovecot reads ":" in a mail location as the start of a parameter (INBOX=,
+            # INDEX=…) and expands "%": neither may ever reach its userdb answer. The full
+            # rule is mailboxes/paths.py; this is the part the database itself can hold.
+            models.CheckConstraint(
+                condition=~Q(path__contains=":")
+                & ~Q(path__contains="%")
+                & ~Q(path__contains=" ")
+                & ~Q(path__contains="\t")
+                & ~Q(path__contains="\n")
+                & ~Q(path__contains="\r")
+                & ~Q(path__contains="//"),
+                name="mailbox_path_plain",
+            ),
+            # Two mailboxes never share a mail directory. varchar_pattern_ops (PostgreSQL
+            # only; ignored elsewhere) lets the same index answer the prefix searches of
+            # mailboxes.storage.path_conflict.
+            models.UniqueConstraint(
+                fields=["path"], opclasses=["varchar_pattern_ops"], name="mailbox_path_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(uid__isnull=True) | Q(uid__gte=1, uid__lte=MAX_ID),
                 name="mailbox_uid_not_root",
@@ -95,6 +119,19 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    def clean(self) -> None:
+        if self.domain_id is None or not self.local_part:
+            return
+        try:
+            check_path(
+                self.path,
+                domain=self.domain.name,
+                local_part=self.local_part,
+                storage_format=self.format,
+            )
+        except ValidationError as exc:
+            raise ValidationError({"path": exc}) from None
 
     @property
     def address(self) -> str:
@@ -115,7 +152,9 @@ class Alias(models.Model):
         db_index=False,
     )
     local_part = models.CharField(_("local part"), max_length=64, blank=True)
-    description = models.CharField(_("description"), max_length=255, blank=True)
+    description = models.CharField(
+        _("description"), max_length=255, blank=True, validators=[validate_plain_text]
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

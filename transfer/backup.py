@@ -19,10 +19,13 @@ from typing import IO, Any
 
 from django.apps import apps
 from django.core import serializers
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+
+from mailboxes.storage import stored_path_problems
 
 FORMAT = "mailadmin-backup"
 VERSION = 1
@@ -113,6 +116,16 @@ def _not_empty() -> list[str]:
     ]
 
 
+def _check_fields(obj: models.Model) -> None:
+    """The field rules of every row (lengths, choices, characters); constraints and the path
+    rule are checked by the database and after the load, uniqueness by the database."""
+    related = [field.name for field in obj._meta.fields if field.is_relation]
+    try:
+        obj.clean_fields(exclude=related)
+    except ValidationError as exc:
+        raise RestoreError(f"{obj._meta.label_lower} {obj.pk}: {exc.messages}") from None
+
+
 def restore(data: dict[str, Any]) -> int:
     """Load a backup into an empty database, all or nothing; returns the number of objects."""
     occupied = _not_empty()
@@ -126,9 +139,18 @@ def restore(data: dict[str, Any]) -> int:
         for item in serializers.deserialize(
             "python", data["objects"], handle_forward_references=True
         ):
-            item.save()
+            _check_fields(item.object)
+            try:
+                item.save()
+            except IntegrityError as exc:
+                # The transaction is lost either way: nothing is restored.
+                label = f"{item.object._meta.label_lower} {item.object.pk}"
+                raise RestoreError(f"{label}: the database refused it ({exc})") from None
             touched.add(type(item.object))
             count += 1
+        problems = stored_path_problems()
+        if problems:
+            raise RestoreError("mailbox paths break the path rule: " + "; ".join(problems))
         statements = connection.ops.sequence_reset_sql(no_style(), sorted(touched, key=str))
         with connection.cursor() as cursor:
             for sql in statements:

@@ -8,7 +8,7 @@ transaction.
 
 The source is read in passes and never held in memory: domains and alias domains first (the
 other rows depend on them), then mailboxes and aliases. What does grow with the file is the
-compact index of addresses seen (transfer/digestindex.py, about 24 bytes a row, for duplicates
+compact index of addresses seen (mailadmin/digestindex.py, about 24 bytes a row, for duplicates
 within the file) and the list of errors (capped).
 """
 
@@ -20,21 +20,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from audit.services import record
+from audit.services import new_entry, record, record_many
 from domains.models import AliasDomain, Domain
 from domains.selectors import domains_visible_to
+from domains.services import check_alias_domain_allowed
+from mailadmin.digestindex import DigestIndex
 from mailadmin.writes import not_yours
 from mailboxes import passwords
 from mailboxes.models import Alias, AliasDestination, Mailbox
 from mailboxes.quota import format_size
-from mailboxes.services import mailbox_path
+from mailboxes.storage import PathIndex, check_owner_ids, is_superadmin_actor, path_conflict
 from transfer.csvformat import KINDS, BadLine, Record
-from transfer.digestindex import DigestIndex
 from transfer.rows import (
     AliasDomainRow,
     AliasRow,
@@ -184,7 +185,9 @@ class Importer:
     def _reset(self) -> None:
         self.report = Report()
         self.visible = domains_visible_to(self.actor)
-        self.is_superuser = self.actor is None or bool(getattr(self.actor, "is_superuser", False))
+        self.is_superuser = is_superadmin_actor(self.actor)
+        # The homes and paths of every mailbox of the domains this import touches.
+        self.paths = PathIndex()
         self.new_domains: dict[str, DomainRow] = {}
         self.new_alias_domains: dict[str, AliasDomainRow] = {}
         self.states: dict[str, DomainState | None] = {}
@@ -270,6 +273,12 @@ class Importer:
                 _("%(name)s is a domain on line %(line)d")
                 % {"name": row.name, "line": self.new_domains[row.name].line}
             )
+        if not self.is_superuser:
+            # Before anything that tells whether the name exists: the same answer either way.
+            target = self._state(row.target)
+            if target is None:
+                raise ValidationError(f"target: {not_yours(self.actor, row.target)}")
+            check_alias_domain_allowed(actor=self.actor, name=row.name, target_pk=target.pk)
         existing = AliasDomain.objects.filter(name=row.name).select_related("target").first()
         if existing is not None:
             if existing.target.name == row.target or self.on_existing == "error":
@@ -321,6 +330,8 @@ class Importer:
                 )
                 self._load_counts(state)
                 self.names_by_pk[domain.pk] = name
+                if state.hosted:
+                    self.paths.load_domain(domain.pk, name)
         self.states[name] = state
         return state
 
@@ -425,44 +436,35 @@ class Importer:
             )
         quota = state.max_mailbox_quota if row.quota is None else row.quota
         self._check_quota(state, quota)
-        self._check_path(row)
+        self._check_owner_ids(row)
+        self._claim_path(row)
         self.seen.add(key, row.line)
         state.new_mailboxes += 1
         state.new_quota += quota
         self.report.created["mailbox"] += 1
 
-    def _check_path(self, row: MailboxRow) -> None:
-        """A mailbox's own path, or one given in the file: never another mailbox's mail.
+    def _check_owner_ids(self, row: MailboxRow) -> None:
+        try:
+            check_owner_ids(self.actor, row.uid, row.gid)
+        except PermissionDenied as exc:
+            raise ValidationError(str(exc)) from None
 
-        Only paths given in the file enter the index; a computed path `domain/local/` is that
-        of the mailbox `local@domain`, which the index already knows by its address.
-        """
-        custom_first = self.seen.get(f"path:{row.path}")
-        if row.path == mailbox_path(row.domain, row.local_part, row.format):
-            if custom_first is not None:
-                raise ValidationError(
-                    _("maildir: %(path)s is already the path of line %(line)d.")
-                    % {"path": row.path, "line": custom_first}
-                )
+    def _claim_path(self, row: MailboxRow) -> None:
+        """The row's home and path share no directory with any other mailbox, stored or on an
+        earlier line (mailboxes/storage.py); its shape was checked when the row was read."""
+        clash = self.paths.claim(row.domain, row.local_part, row.path, row.line)
+        if clash is None:
             return
-        if not self.is_superuser and not row.path.startswith(f"{row.domain}/"):
+        if clash:
             raise ValidationError(
-                _("maildir: a path of your own starts with %(prefix)s.")
-                % {"prefix": f"{row.domain}/"}
+                _("maildir: %(path)s shares a directory with the mailbox of line %(line)d.")
+                % {"path": row.path, "line": clash}
             )
-        folder, _sep, rest = row.path.partition("/")
-        owner_key = f"mailbox:{rest.partition('/')[0]}@{folder}"
-        first = custom_first or self.seen.get(owner_key)
-        if first is not None:
-            raise ValidationError(
-                _("maildir: %(path)s is already the path of line %(line)d.")
-                % {"path": row.path, "line": first}
-            )
-        if Mailbox.objects.filter(path=row.path).exists():
-            raise ValidationError(
-                _("maildir: %(path)s is already another mailbox's path.") % {"path": row.path}
-            )
-        self.seen.add(f"path:{row.path}", row.line)
+        holder = path_conflict(domain=row.domain, local_part=row.local_part, path=row.path)
+        raise ValidationError(
+            _("maildir: %(path)s shares a directory with the mailbox %(other)s.")
+            % {"path": row.path, "other": holder.address if holder else "?"}
+        )
 
     @staticmethod
     def _check_quota(state: DomainState, quota: int) -> None:
@@ -575,34 +577,24 @@ class Importer:
                 raise ImportRejected(self.report)
 
     def _write(self) -> None:
-        Domain.objects.bulk_create(
-            (
-                Domain(
-                    name=row.name,
-                    description=row.description,
-                    delivery=row.delivery,
-                    transport=row.transport,
-                    max_mailboxes=row.max_mailboxes,
-                    max_aliases=row.max_aliases,
-                    max_mailbox_quota=row.max_mailbox_quota,
-                    total_quota=row.total_quota,
-                    uid=row.uid,
-                    gid=row.gid,
-                    active=row.active,
-                )
-                for row in self.new_domains.values()
-            ),
-            batch_size=BATCH,
-        )
-        ids = self._domain_ids(
+        """Bulk inserts, and an audit entry for every object naming what was set."""
+        new_domains = [self._domain(row) for row in self.new_domains.values()]
+        Domain.objects.bulk_create(new_domains, batch_size=BATCH)
+        domains = self._domains(
             set(self.new_domains) | {r.target for r in self.new_alias_domains.values()}
         )
-        AliasDomain.objects.bulk_create(
-            (
-                AliasDomain(name=row.name, target_id=ids[row.target], active=row.active)
-                for row in self.new_alias_domains.values()
-            ),
-            batch_size=BATCH,
+        for domain in new_domains:
+            domain.pk = domains[domain.name].pk
+        self._audit((d, d.name, _fields(d, _DOMAIN_FIELDS)) for d in new_domains)
+        alias_domains = [
+            AliasDomain(name=row.name, target=domains[row.target], active=row.active)
+            for row in self.new_alias_domains.values()
+        ]
+        AliasDomain.objects.bulk_create(alias_domains, batch_size=BATCH)
+        _fill_ids(AliasDomain, alias_domains)
+        self._audit(
+            (ad, ad.target.name, {"target": ad.target.name, "active": ad.active})
+            for ad in alias_domains
         )
         mailboxes: list[Mailbox] = []
         aliases: list[AliasRow] = []
@@ -612,46 +604,79 @@ class Importer:
                 continue
             kind = item.cells.get("type", "").strip().lower()
             if kind == "mailbox":
-                mailboxes.append(self._mailbox(parse_mailbox(item.line, item.cells), ids))
+                mailboxes.append(self._mailbox(parse_mailbox(item.line, item.cells), domains))
             elif kind == "alias":
                 aliases.append(parse_alias(item.line, item.cells))
             else:
                 continue
             if len(mailboxes) >= BATCH:
-                Mailbox.objects.bulk_create(mailboxes)
+                self._write_mailboxes(mailboxes)
                 done += len(mailboxes)
                 mailboxes = []
                 self._report_write(done)
             if len(aliases) >= BATCH:
-                self._write_aliases(aliases, ids)
+                self._write_aliases(aliases, domains)
                 done += len(aliases)
                 aliases = []
                 self._report_write(done)
-        Mailbox.objects.bulk_create(mailboxes)
-        self._write_aliases(aliases, ids)
+        self._write_mailboxes(mailboxes)
+        self._write_aliases(aliases, domains)
         self._report_write(done + len(mailboxes) + len(aliases))
+
+    def _audit(self, created: Iterable[tuple[Any, str, dict[str, Any]]]) -> None:
+        """One "create" entry per (object, its domain, what was set)."""
+        record_many(
+            [
+                new_entry(actor=self.actor, action="create", obj=obj, domain=domain, changes=set_)
+                for obj, domain, set_ in created
+            ]
+        )
+
+    def _write_mailboxes(self, mailboxes: list[Mailbox]) -> None:
+        if not mailboxes:
+            return
+        Mailbox.objects.bulk_create(mailboxes)
+        _fill_ids(Mailbox, mailboxes)
+        self._audit((m, m.domain.name, _fields(m, _MAILBOX_FIELDS)) for m in mailboxes)
 
     def _report_write(self, done: int) -> None:
         if self.progress is not None:
             total = self.report.created["mailbox"] + self.report.created["alias"]
             self.progress("write", done, total)
 
-    def _domain_ids(self, names: set[str]) -> dict[str, int]:
-        """Primary keys of `names` plus every domain already in a state (loaded or new)."""
+    def _domains(self, names: set[str]) -> dict[str, Domain]:
+        """`names` plus every domain already in a state (loaded or new), with their keys."""
         names |= set(self.states)
-        ids: dict[str, int] = {}
+        domains: dict[str, Domain] = {}
         items = sorted(names)
         for start in range(0, len(items), BATCH):
             chunk = items[start : start + BATCH]
-            ids.update(Domain.objects.filter(name__in=chunk).values_list("name", "pk"))
-        return ids
+            for name, pk in Domain.objects.filter(name__in=chunk).values_list("name", "pk"):
+                domains[name] = Domain(pk=pk, name=name)
+        return domains
 
-    def _mailbox(self, row: MailboxRow, ids: dict[str, int]) -> Mailbox:
+    @staticmethod
+    def _domain(row: DomainRow) -> Domain:
+        return Domain(
+            name=row.name,
+            description=row.description,
+            delivery=row.delivery,
+            transport=row.transport,
+            max_mailboxes=row.max_mailboxes,
+            max_aliases=row.max_aliases,
+            max_mailbox_quota=row.max_mailbox_quota,
+            total_quota=row.total_quota,
+            uid=row.uid,
+            gid=row.gid,
+            active=row.active,
+        )
+
+    def _mailbox(self, row: MailboxRow, domains: dict[str, Domain]) -> Mailbox:
         state = self.states[row.domain]
         assert state is not None
         stored = row.password_hash or passwords.hash_password(row.password or "")
         return Mailbox(
-            domain_id=ids[row.domain],
+            domain=domains[row.domain],
             local_part=row.local_part,
             name=row.name,
             password=stored,
@@ -663,31 +688,76 @@ class Importer:
             active=row.active,
         )
 
-    @staticmethod
-    def _write_aliases(rows: list[AliasRow], ids: dict[str, int]) -> None:
+    def _write_aliases(self, rows: list[AliasRow], domains: dict[str, Domain]) -> None:
         if not rows:
             return
-        Alias.objects.bulk_create(
+        aliases = [
             Alias(
-                domain_id=ids[row.domain],
+                domain=domains[row.domain],
                 local_part=row.local_part,
                 description=row.description,
                 active=row.active,
             )
             for row in rows
-        )
-        # IDs back by (domain, local part): bulk_create returns none on MariaDB.
-        by_domain: dict[int, set[str]] = {}
-        for row in rows:
-            by_domain.setdefault(ids[row.domain], set()).add(row.local_part)
-        alias_ids: dict[tuple[int, str], int] = {}
-        for domain_id, local_parts in by_domain.items():
-            for pk, local_part in Alias.objects.filter(
-                domain_id=domain_id, local_part__in=local_parts
-            ).values_list("pk", "local_part"):
-                alias_ids[(domain_id, local_part)] = pk
+        ]
+        Alias.objects.bulk_create(aliases)
+        _fill_ids(Alias, aliases)
         AliasDestination.objects.bulk_create(
-            AliasDestination(alias_id=alias_ids[(ids[row.domain], row.local_part)], address=address)
-            for row in rows
+            AliasDestination(alias=alias, address=address)
+            for alias, row in zip(aliases, rows, strict=True)
             for address in row.destinations
         )
+        self._audit(
+            (
+                alias,
+                row.domain,
+                {
+                    "destinations": list(row.destinations),
+                    "description": alias.description,
+                    "active": alias.active,
+                },
+            )
+            for alias, row in zip(aliases, rows, strict=True)
+        )
+
+
+# What an import's audit entry of each object records (passwords never).
+_DOMAIN_FIELDS = (
+    "description",
+    "delivery",
+    "transport",
+    "max_mailboxes",
+    "max_aliases",
+    "max_mailbox_quota",
+    "total_quota",
+    "uid",
+    "gid",
+    "active",
+)
+_MAILBOX_FIELDS = ("name", "quota", "format", "path", "uid", "gid", "active")
+
+
+def _fields(obj: Any, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def _fill_ids(model: type[Any], objects: Sequence[Any]) -> None:
+    """Primary keys for the objects bulk_create left without (MySQL returns none): one query
+    per domain, by local part (alias domains by name)."""
+    missing = [obj for obj in objects if obj.pk is None]
+    if model is AliasDomain:
+        names = [obj.name for obj in missing]
+        found = dict(AliasDomain.objects.filter(name__in=names).values_list("name", "pk"))
+        for obj in missing:
+            obj.pk = found[obj.name]
+        return
+    by_domain: dict[int, list[Any]] = {}
+    for obj in missing:
+        by_domain.setdefault(obj.domain_id, []).append(obj)
+    for domain_id, group in by_domain.items():
+        rows = model.objects.filter(
+            domain_id=domain_id, local_part__in=[obj.local_part for obj in group]
+        ).values_list("local_part", "pk")
+        keys = dict(rows)
+        for obj in group:
+            obj.pk = keys[obj.local_part]

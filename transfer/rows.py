@@ -20,11 +20,13 @@ from domains.names import (
     normalize_local_part,
     normalize_transport,
 )
+from mailadmin.text import validate_plain_text
 from mailadmin.writes import check_owner_id
 from mailboxes import passwords
 from mailboxes.models import StorageFormat
+from mailboxes.paths import canonical_path, check_path
 from mailboxes.quota import parse_size
-from mailboxes.services import check_password, mailbox_path
+from mailboxes.services import check_password
 
 _TRUE = {"", "1", "yes", "y", "true", "t", "on", "active"}
 _FALSE = {"0", "no", "n", "false", "f", "off", "inactive"}
@@ -199,7 +201,7 @@ def parse_domain(line: int, cells: dict[str, str]) -> DomainRow:
     return DomainRow(
         line=line,
         name=name,
-        description=cells.get("display_name", "").strip(),
+        description=_text(cells, "display_name"),
         delivery=delivery,
         transport=transport,
         max_mailboxes=parse_count(cells, "max_mailboxes"),
@@ -222,21 +224,26 @@ def parse_alias_domain(line: int, cells: dict[str, str]) -> AliasDomainRow:
     return AliasDomainRow(line=line, name=name, target=target, active=parse_bool(cells))
 
 
-def _check_path(path: str, storage_format: str) -> str:
-    path = path.strip()
-    if path.startswith("/") or ".." in path or any(ch.isspace() for ch in path) or "%" in path:
-        raise ValidationError(
-            _("maildir: “%(path)s” must be a plain path under the mail base (no leading /, no ..).")
-            % {"path": path}
+def _path(cells: dict[str, str], domain: str, local_part: str, storage_format: str) -> str:
+    given = cells.get("maildir", "").strip()
+    if not given:
+        return canonical_path(domain, local_part, storage_format)
+    try:
+        return check_path(
+            given, domain=domain, local_part=local_part, storage_format=storage_format
         )
-    if (storage_format == StorageFormat.MAILDIR) != path.endswith("/"):
-        raise ValidationError(
-            _("maildir: a Maildir path ends with /, an mbox path does not (“%(path)s”).")
-            % {"path": path}
-        )
-    if len(path) > 400:
-        raise ValidationError(_("maildir: the path is too long."))
-    return path
+    except ValidationError as exc:
+        raise _field_error("maildir", exc) from None
+
+
+def _text(cells: dict[str, str], column: str) -> str:
+    """A display name or description: at most 255 characters, no control characters."""
+    text = cells.get(column, "").strip()[:255]
+    try:
+        validate_plain_text(text)
+    except ValidationError as exc:
+        raise _field_error(column, exc) from None
+    return text
 
 
 def parse_mailbox(line: int, cells: dict[str, str]) -> MailboxRow:
@@ -261,19 +268,14 @@ def parse_mailbox(line: int, cells: dict[str, str]) -> MailboxRow:
         except ValidationError as exc:
             raise _field_error("password", exc) from None
         password = secret
-    given_path = cells.get("maildir", "").strip()
-    path = (
-        _check_path(given_path, storage_format)
-        if given_path
-        else mailbox_path(domain, local_part, storage_format)
-    )
+    path = _path(cells, domain, local_part, storage_format)
     return MailboxRow(
         line=line,
         local_part=local_part,
         domain=domain,
         password_hash=password_hash,
         password=password,
-        name=cells.get("display_name", "").strip()[:255],
+        name=_text(cells, "display_name"),
         quota=parse_quota(cells, "quota"),
         format=storage_format,
         path=path,
@@ -303,6 +305,6 @@ def parse_alias(line: int, cells: dict[str, str]) -> AliasRow:
         local_part=local_part,
         domain=domain,
         destinations=tuple(destinations),
-        description=cells.get("display_name", "").strip()[:255],
+        description=_text(cells, "display_name"),
         active=parse_bool(cells),
     )

@@ -341,9 +341,22 @@ def _dovecot_user_query(target: Target) -> str:
     mail = f"CASE format WHEN 'mbox' THEN {mbox} ELSE {maildir} END"
     quota_rule = cat("'*:bytes='", "quota_bytes")
     quota = f"CASE WHEN quota_bytes > 0 THEN {quota_rule} ELSE NULL END"
+    # Dovecot reads ":" in a mail location as the start of a parameter (INBOX=, INDEX=…) and
+    # expands "%" in what the userdb returns. The database refuses both in paths
+    # (mailboxes/paths.py); the query refuses the user too, whatever is stored, so a stored
+    # path can never carry settings. "%%" is a literal "%" in a Dovecot query.
+    position = (
+        "strpos({column}, '{ch}')" if target.dialect == "pgsql" else "instr({column}, '{ch}')"
+    )
+    plain = " AND ".join(
+        position.format(column=column, ch=ch) + " = 0"
+        for column in ("home", "maildir")
+        for ch in (":", "%%")
+    )
     return (
         f"SELECT {home} AS home, {mail} AS mail, uid, gid, {quota} AS quota_rule"
         " FROM mailadmin_dovecot_userdb WHERE domain = '%d' AND local_part = '%n'"
+        f" AND {plain}"
     )
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from domains.models import Domain
 from mailboxes import passwords
 from mailboxes.models import Mailbox
-from mailboxes.services import mailbox_path
+from mailboxes.paths import canonical_path as mailbox_path
 from tests import factories
 
 pytestmark = pytest.mark.django_db

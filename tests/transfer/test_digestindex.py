@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from transfer.digestindex import DigestIndex
+from mailadmin.digestindex import DigestIndex
 
 
 def test_keys_and_lines_survive_growth() -> None:
