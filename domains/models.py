@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from domains.names import domain_to_unicode
+from mailadmin.text import validate_plain_text
 
 MAX_ID = 2_147_483_647
 
@@ -36,7 +37,9 @@ class DomainQuerySet(models.QuerySet["Domain"]):
 
 class Domain(models.Model):
     name = models.CharField(_("name"), max_length=253, unique=True)
-    description = models.CharField(_("description"), max_length=255, blank=True)
+    description = models.CharField(
+        _("description"), max_length=255, blank=True, validators=[validate_plain_text]
+    )
     active = models.BooleanField(_("active"), default=True)
     delivery = models.CharField(
         _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.HOSTED
@@ -138,6 +141,42 @@ class AliasDomain(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} → {self.target.name}"
+
+    @property
+    def display_name(self) -> str:
+        return domain_to_unicode(self.name)
+
+
+class AliasDomainGrant(models.Model):
+    """A superadmin lets the admins of `domain` add `name` as one of its alias domains.
+
+    An alias domain takes all mail this server's users send to its name and lets the target's
+    users send as it, so a domain admin may add only the names a superadmin checked and
+    granted (docs/admin-panel.md); superadmins add any.
+    """
+
+    name = models.CharField(_("alias domain"), max_length=253, unique=True)
+    domain = models.ForeignKey(
+        Domain,
+        on_delete=models.CASCADE,
+        related_name="alias_domain_grants",
+        verbose_name=_("domain"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("alias domain grant")
+        verbose_name_plural = _("alias domain grants")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(name=Lower("name")), name="aliasdomaingrant_name_lowercase"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="aliasdomaingrant_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} for {self.domain.name}"
 
     @property
     def display_name(self) -> str:

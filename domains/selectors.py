@@ -11,11 +11,11 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from domains.models import AliasDomain, Delivery, Domain, DomainUsage
+from domains.models import AliasDomain, AliasDomainGrant, Delivery, Domain, DomainUsage
 from domains.names import normalize_domain
 
 User = AbstractBaseUser | AnonymousUser
@@ -260,6 +260,45 @@ def alias_domain_list(
         term = search.strip()
         qs = qs.filter(Q(name__contains=search_form_of(term)) | Q(name__contains=term.lower()))
     return qs.order_by("name")
+
+
+def alias_domain_grants(*, user: User | None, domain: Domain) -> QuerySet[AliasDomainGrant]:
+    """The names a superadmin allowed for `domain` (a domain the user may see), each with
+    `in_use`: already added as an alias domain."""
+    in_use = AliasDomain.objects.filter(name=OuterRef("name"))
+    return (
+        AliasDomainGrant.objects.filter(domain__in=domains_visible_to(user), domain=domain)
+        .annotate(in_use=Exists(in_use))
+        .order_by("name")
+    )
+
+
+def alias_domain_grant_get(*, user: User | None, domain: Domain, pk: int) -> AliasDomainGrant:
+    try:
+        return alias_domain_grants(user=user, domain=domain).select_related("domain").get(pk=pk)
+    except AliasDomainGrant.DoesNotExist:
+        raise Http404("no such grant") from None
+
+
+def alias_domain_grants_all() -> QuerySet[AliasDomainGrant]:
+    """Every grant with its domain and `in_use` (the operator's CLI)."""
+    in_use = AliasDomain.objects.filter(name=OuterRef("name"))
+    return AliasDomainGrant.objects.select_related("domain").annotate(in_use=Exists(in_use))
+
+
+def alias_domain_grant_by_name(*, user: User | None, name: str) -> AliasDomainGrant:
+    try:
+        canonical = normalize_domain(name)
+    except ValidationError:
+        raise Http404("no such grant") from None
+    try:
+        return (
+            AliasDomainGrant.objects.select_related("domain")
+            .filter(domain__in=domains_visible_to(user))
+            .get(name=canonical)
+        )
+    except AliasDomainGrant.DoesNotExist:
+        raise Http404("no such grant") from None
 
 
 def alias_domain_in_domain(*, user: User | None, target: Domain, pk: int) -> AliasDomain:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import diff, record
-from domains.models import AliasDomain, Delivery, Domain, ServerSettings
+from domains.models import AliasDomain, AliasDomainGrant, Delivery, Domain, ServerSettings
 from domains.names import normalize_domain, normalize_transport
 from domains.selectors import domains_visible_to
 from mailadmin.writes import check_owner_id, not_yours, save_checked
@@ -32,6 +32,34 @@ def _check_delivery(delivery: str, transport: str) -> None:
 
 def _name_taken_by_alias_domain(name: str) -> bool:
     return AliasDomain.objects.filter(name=name).exists()
+
+
+def _is_superadmin(actor: Actor) -> bool:
+    return actor is None or bool(getattr(actor, "is_superuser", False))
+
+
+def check_alias_domain_allowed(*, actor: Actor, name: str, target_pk: int | None) -> None:
+    """Who may add `name` as an alias domain of the domain `target_pk`: a superadmin, or an
+    admin of the target when a superadmin granted that name to that domain.
+
+    An alias domain takes the mail every user of this server sends to its name and lets the
+    target's users send as anyone@name: claiming gmail.com, another tenant's subdomain or a
+    domain the superadmin has yet to create would be a takeover. The answer to a name that is
+    not granted is the same whether it exists anywhere or not. Every writer calls this: the
+    panel, the CLI and the import.
+    """
+    if _is_superadmin(actor):
+        return
+    if not AliasDomainGrant.objects.filter(name=name, domain_id=target_pk).exists():
+        raise ValidationError(
+            {
+                "name": _(
+                    "%(name)s is not an alias domain a superadmin has allowed for this "
+                    "domain; ask one to allow it."
+                )
+                % {"name": name}
+            }
+        )
 
 
 @transaction.atomic
@@ -63,6 +91,16 @@ def domain_create(
     if _name_taken_by_alias_domain(canonical):
         raise ValidationError(
             {"name": _("%(name)s is already an alias domain.") % {"name": canonical}}
+        )
+    grant = AliasDomainGrant.objects.filter(name=canonical).select_related("domain").first()
+    if grant is not None:
+        raise ValidationError(
+            {
+                "name": _(
+                    "%(name)s is allowed as an alias domain of %(domain)s; withdraw that first."
+                )
+                % {"name": canonical, "domain": grant.domain.name}
+            }
         )
     domain = Domain(
         name=canonical,
@@ -181,6 +219,7 @@ def alias_domain_create(
         )
     if canonical == target_name:
         raise ValidationError({"name": _("A domain cannot be an alias of itself.")})
+    check_alias_domain_allowed(actor=actor, name=canonical, target_pk=target_domain.pk)
     if Domain.objects.filter(name=canonical).exists():
         raise ValidationError({"name": _("%(name)s is already a domain.") % {"name": canonical}})
     alias_domain = AliasDomain(name=canonical, target=target_domain, active=active)
@@ -228,6 +267,55 @@ def _alias_domain_for_update(actor: Actor, alias_domain: AliasDomain) -> AliasDo
         .filter(target__in=domains_visible_to(actor))
         .get(pk=alias_domain.pk)
     )
+
+
+@transaction.atomic
+def alias_domain_grant_create(*, actor: Actor, name: str, domain: Domain) -> AliasDomainGrant:
+    """Let the admins of `domain` add `name` as its alias domain (superadmins only)."""
+    _require_superuser(actor)
+    try:
+        canonical = normalize_domain(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc}) from None
+    if canonical == domain.name:
+        raise ValidationError({"name": _("A domain cannot be an alias of itself.")})
+    if Domain.objects.filter(name=canonical).exists():
+        raise ValidationError({"name": _("%(name)s is already a domain.") % {"name": canonical}})
+    if _name_taken_by_alias_domain(canonical):
+        raise ValidationError(
+            {"name": _("%(name)s is already an alias domain.") % {"name": canonical}}
+        )
+    if not domain.is_hosted:
+        raise ValidationError(
+            {"name": _("Only a hosted domain can be the target of an alias domain.")}
+        )
+    grant = AliasDomainGrant(name=canonical, domain=domain)
+    save_checked(
+        grant,
+        conflict=_("%(name)s is already allowed for a domain.") % {"name": canonical},
+    )
+    record(
+        actor=actor,
+        action="grant",
+        obj=grant,
+        domain=domain.name,
+        changes={"alias_domain": canonical},
+    )
+    return grant
+
+
+@transaction.atomic
+def alias_domain_grant_delete(*, actor: Actor, grant: AliasDomainGrant) -> None:
+    """Withdraw a grant; an alias domain already added under it stays."""
+    _require_superuser(actor)
+    record(
+        actor=actor,
+        action="revoke",
+        obj=grant,
+        domain=grant.domain.name,
+        changes={"alias_domain": grant.name},
+    )
+    grant.delete()
 
 
 @transaction.atomic

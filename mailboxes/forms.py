@@ -223,6 +223,17 @@ class AliasDomainCreateForm(forms.Form):
         return normalize_domain(self.cleaned_data["name"])
 
 
+class AliasDomainGrantForm(forms.Form):
+    name = forms.CharField(
+        label=_("Allow the domain admins to add"),
+        max_length=253,
+        help_text=_("Check first that this domain's owner holds the name."),
+    )
+
+    def clean_name(self) -> str:
+        return normalize_domain(self.cleaned_data["name"])
+
+
 class TraceForm(forms.Form):
     address = forms.CharField(
         label=_("Address"),

@@ -25,6 +25,16 @@ urlpatterns = [
     path(f"{_D}/alias-domains/", aliasdomains.aliasdomain_list, name="aliasdomain_list"),
     path(f"{_D}/alias-domains/new/", aliasdomains.aliasdomain_create, name="aliasdomain_create"),
     path(
+        f"{_D}/alias-domains/grants/",
+        aliasdomains.aliasdomain_grant_create,
+        name="aliasdomain_grant_create",
+    ),
+    path(
+        f"{_D}/alias-domains/grants/<int:pk>/delete/",
+        aliasdomains.aliasdomain_grant_delete,
+        name="aliasdomain_grant_delete",
+    ),
+    path(
         f"{_D}/alias-domains/<int:pk>/toggle/",
         aliasdomains.aliasdomain_toggle,
         name="aliasdomain_toggle",

@@ -1,7 +1,8 @@
 """Alias domains of one hosted domain: `user@alias` delivers as `user@domain`.
 
-Both sides must be the admin's: the target is the URL's domain (a foreign one is a 404) and
-the service refuses an alias name that is already someone's domain.
+Both sides must be the admin's: the target is the URL's domain (a foreign one is a 404), and
+a domain admin may add only the names a superadmin allowed for that domain (the grants on the
+same page, domains.services.check_alias_domain_allowed).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from domains import selectors, services
 from domains.models import AliasDomain, Domain
-from mailadmin.access import panel_admin_required
+from mailadmin.access import is_superadmin, panel_admin_required, superadmin_required
 from mailadmin.pagination import paginate
-from mailboxes.forms import AliasDomainCreateForm, add_service_errors
+from mailboxes.forms import AliasDomainCreateForm, AliasDomainGrantForm, add_service_errors
 from mailboxes.views.common import actor, domain_from_url, flash, fragment, is_htmx, search_term
 
 CHANGED = "aliasdomains-changed"
@@ -78,7 +79,57 @@ def aliasdomain_create(request: HttpRequest, domain: str) -> HttpResponse:
     context = {"domain": the_domain, "form": form, "tab": "aliasdomains"}
     if is_htmx(request):
         return fragment(request, "mailboxes/_aliasdomain_create.html", context)
-    return render(request, "mailboxes/aliasdomain_create.html", context)
+    return render(request, "mailboxes/aliasdomain_create.html", _with_grants(request, context))
+
+
+def _with_grants(
+    request: HttpRequest, context: dict[str, Any], grant_form: AliasDomainGrantForm | None = None
+) -> dict[str, Any]:
+    domain = context["domain"]
+    context["grants"] = list(selectors.alias_domain_grants(user=request.user, domain=domain))
+    if is_superadmin(request.user):
+        context["grant_form"] = grant_form or AliasDomainGrantForm()
+    return context
+
+
+def _create_url(domain: Domain) -> str:
+    return reverse("mailboxes:aliasdomain_create", args=[domain.name])
+
+
+@superadmin_required
+@require_POST
+def aliasdomain_grant_create(request: HttpRequest, domain: str) -> HttpResponse:
+    """Allow the domain's admins to add a name as its alias domain."""
+    the_domain = domain_from_url(request, domain)
+    form = AliasDomainGrantForm(request.POST)
+    if form.is_valid():
+        try:
+            grant = services.alias_domain_grant_create(
+                actor=actor(request), name=form.cleaned_data["name"], domain=the_domain
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc, {"name": "name"})
+        else:
+            flash(
+                request,
+                _("The admins of %(domain)s may now add %(name)s as an alias domain.")
+                % {"domain": the_domain.display_name, "name": grant.display_name},
+            )
+            return redirect(_create_url(the_domain))
+    context = {"domain": the_domain, "form": AliasDomainCreateForm(), "tab": "aliasdomains"}
+    return render(
+        request, "mailboxes/aliasdomain_create.html", _with_grants(request, context, form)
+    )
+
+
+@superadmin_required
+@require_POST
+def aliasdomain_grant_delete(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
+    the_domain = domain_from_url(request, domain)
+    grant = selectors.alias_domain_grant_get(user=request.user, domain=the_domain, pk=pk)
+    services.alias_domain_grant_delete(actor=actor(request), grant=grant)
+    flash(request, _("%(name)s is no longer allowed.") % {"name": grant.display_name})
+    return redirect(_create_url(the_domain))
 
 
 @panel_admin_required

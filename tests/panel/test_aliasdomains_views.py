@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from domains import services as domain_services
 from domains.models import AliasDomain, Domain
 from tests import factories
 
@@ -109,7 +110,10 @@ def test_wrong_method_is_405(client_a: Client, name: str, method: str) -> None:
     assert snapshot() == before
 
 
-def test_create_plain_and_htmx(client_a: Client, htmx) -> None:
+def test_create_plain_and_htmx(client_a: Client, domain_a: Domain, htmx) -> None:
+    # A domain admin adds the names a superadmin allowed (test_alias_domain_grants.py).
+    for name in ("other-a.example", "third.example"):
+        domain_services.alias_domain_grant_create(actor=None, name=name, domain=domain_a)
     response = client_a.post(url("aliasdomain_create", "a.example"), {"name": "Other-A.example"})
     assert response.status_code == 302
     assert AliasDomain.objects.get(name="other-a.example").target.name == "a.example"

@@ -3,7 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from domains import services
-from domains.selectors import alias_domain_get, alias_domains_visible_to
+from domains.selectors import (
+    alias_domain_get,
+    alias_domain_grant_by_name,
+    alias_domain_grants_all,
+    alias_domains_visible_to,
+    domain_get,
+)
 from mailadmin.cli import SubcommandCommand, domain_label, found, table, yes_no
 
 
@@ -18,6 +24,13 @@ class Command(SubcommandCommand):
         self.action("delete", "Delete an alias domain (its target is untouched).").add_argument(
             "alias", metavar="ALIAS"
         )
+        allow = self.action("allow", "Let the admins of TARGET add ALIAS as its alias domain.")
+        allow.add_argument("alias", metavar="ALIAS")
+        allow.add_argument("target", metavar="TARGET")
+        self.action("disallow", "Withdraw what `allow` granted.").add_argument(
+            "alias", metavar="ALIAS"
+        )
+        self.action("allowed", "List the names domain admins may add as alias domains.")
 
     def handle_add(self, options: dict[str, Any]) -> None:
         alias_domain = services.alias_domain_create(
@@ -43,3 +56,27 @@ class Command(SubcommandCommand):
         alias_domain = found(alias_domain_get, name=options["alias"])
         services.alias_domain_delete(actor=None, alias_domain=alias_domain)
         self.stdout.write(f"Deleted alias domain {domain_label(alias_domain.name)}.")
+
+    def handle_allow(self, options: dict[str, Any]) -> None:
+        target = found(domain_get, name=options["target"])
+        grant = services.alias_domain_grant_create(actor=None, name=options["alias"], domain=target)
+        self.stdout.write(
+            f"The admins of {domain_label(target.name)} may now add "
+            f"{domain_label(grant.name)} as an alias domain."
+        )
+
+    def handle_disallow(self, options: dict[str, Any]) -> None:
+        grant = found(alias_domain_grant_by_name, name=options["alias"])
+        services.alias_domain_grant_delete(actor=None, grant=grant)
+        self.stdout.write(f"{domain_label(grant.name)} is no longer allowed.")
+
+    def handle_allowed(self, options: dict[str, Any]) -> None:
+        rows = [
+            (domain_label(g.name), domain_label(g.domain.name), yes_no(g.in_use))
+            for g in alias_domain_grants_all()
+        ]
+        if not rows:
+            self.stdout.write("No names allowed.")
+            return
+        for line in table(("NAME", "FOR", "ADDED"), rows):
+            self.stdout.write(line)
