@@ -28,6 +28,11 @@ class LoginForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
+    def clean_username(self) -> str:
+        # NFKC like the stored names (and Django's own login form): carol in fullwidth letters
+        # is carol.
+        return str(get_user_model().normalize_username(self.cleaned_data["username"]))
+
 
 class DomainNamesField(forms.CharField):
     """Domain names separated by spaces or commas; the services check that they exist."""
@@ -64,7 +69,8 @@ class AdminCreateForm(forms.Form):
     )
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
+        # Compared as it will be stored (services.admin_create normalises it the same way).
+        username = str(get_user_model().normalize_username(self.cleaned_data["username"].strip()))
         if get_user_model().objects.filter(username=username).exists():
             raise forms.ValidationError(_("An account with this username already exists."))
         return username

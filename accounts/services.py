@@ -1,5 +1,5 @@
-"""Writes of admin accounts: superadmins and domain admins. Superadmins only (actor None is
-the operator at the shell). Every change is audited."""
+"""Writes of admin accounts (superadmins and domain admins) and the lifting of login throttles.
+Superadmins only (actor None is the operator at the shell). Every change is audited."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts import throttle as login_throttle
+from accounts.models import LoginThrottle
+from accounts.selectors import throttles_matching
 from audit.services import record
 from domains.models import Domain
 from domains.names import normalize_domain
@@ -61,7 +64,9 @@ def admin_create(
     """Create an admin; returns it and the generated password when none was given."""
     _require_superuser(actor)
     user_model = get_user_model()
-    username = username.strip()
+    # Normalised first (NFKC, as the login does), so that the validators judge the name that is
+    # stored: "⑴x" passes them but is stored as "(1)x", which does not.
+    username = user_model.normalize_username(username.strip())
     user = user_model(username=username, is_superuser=superadmin, is_staff=False)
     try:
         user.full_clean(exclude=["password"])
@@ -185,3 +190,44 @@ def admin_delete(*, actor: Actor, user: Any) -> None:
         raise ValidationError(_("You cannot delete your own account."))
     record(actor=actor, action="delete", obj=user, domain=None)
     user.delete()
+
+
+# --- login throttles ---------------------------------------------------------------------------
+
+
+def _lift(actor: Actor, rows: Iterable[LoginThrottle]) -> int:
+    lifted = 0
+    for row in rows:
+        record(
+            actor=actor,
+            action="unthrottle",
+            obj=row,
+            domain=None,
+            changes={"kind": row.kind, "identity": row.identity, "network": row.network},
+        )
+        lifted += LoginThrottle.objects.filter(pk=row.pk).delete()[0]
+    return lifted
+
+
+@transaction.atomic
+def throttle_lift(*, actor: Actor, throttle: LoginThrottle) -> None:
+    """Forget one counter: its pair (or identity, or network) starts again from no failures."""
+    _require_superuser(actor)
+    _lift(actor, [throttle])
+
+
+@transaction.atomic
+def throttles_lift(*, actor: Actor, identity: str = "", network: str = "", kind: str = "") -> int:
+    """Forget every counter of `identity` (in any spelling the logins resolve to it) and/or of
+    `network` (an address or network), in `kind` or in every key space; how many went."""
+    _require_superuser(actor)
+    if not identity and not network:
+        raise ValidationError(_("Name an identity, a network or both."))
+    if network:
+        try:
+            network = login_throttle.parse_network(network)
+        except ValueError as exc:
+            raise ValidationError({"network": str(exc)}) from None
+    identities = login_throttle.identities_for(identity, kind or None) if identity else set()
+    rows = throttles_matching(identities=identities, network=network, kind=kind)
+    return _lift(actor, rows.select_for_update())

@@ -14,4 +14,6 @@ urlpatterns = [
     path("admins/<str:username>/revoke/", views.admin_revoke, name="admin_revoke"),
     path("admins/<str:username>/password/", views.admin_reset_password, name="admin_password"),
     path("admins/<str:username>/delete/", views.admin_delete, name="admin_delete"),
+    path("throttles/", views.throttle_list, name="throttle_list"),
+    path("throttles/<int:pk>/lift/", views.throttle_lift, name="throttle_lift"),
 ]

@@ -9,19 +9,19 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import forms, services, throttle
-from accounts.selectors import admin_get, admins
+from accounts.models import LoginKind
+from accounts.selectors import admin_get, admins, throttle_get, throttles
 from mailadmin.access import is_panel_admin, panel_admin_required, superadmin_required
 from mailadmin.pagination import paginate
 from mailadmin.rendering import (
@@ -33,42 +33,56 @@ from mailadmin.rendering import (
 )
 
 
+def _local_next(request: HttpRequest, default: str) -> str:
+    """safe_next, and only a path: a bare word such as "foo" is no page of this site."""
+    url = safe_next(request, default)
+    return url if url.startswith("/") else default
+
+
+def _with_retry_after(response: HttpResponse, seconds: int) -> HttpResponse:
+    # The page says when in words; Retry-After says it to scripts. The status stays 200, as
+    # for every invalid form (htmx 2 drops the body of a 4xx answer).
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and is_panel_admin(request.user):
-        return redirect(safe_next(request, reverse("domains:dashboard")))
+        return HttpResponseRedirect(_local_next(request, reverse("domains:dashboard")))
     form = forms.LoginForm(request.POST or None)
+    wait = 0
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        ip = throttle.client_ip(request)
-        locked = throttle.seconds_locked(username=username, ip=ip)
-        if locked:
-            minutes = max(1, (locked + 59) // 60)
-            form.add_error(
-                None,
-                ngettext(
-                    "Too many failed logins. Try again in %(n)d minute.",
-                    "Too many failed logins. Try again in %(n)d minutes.",
-                    minutes,
+        identity = throttle.admin_identity(username)
+        user = None
+        try:
+            with throttle.guard(
+                kind=LoginKind.ADMIN, identity=identity, ip=throttle.client_ip(request)
+            ) as attempt:
+                user = authenticate(
+                    request, username=username, password=form.cleaned_data["password"]
                 )
-                % {"n": minutes},
-            )
+                # A valid password of someone who is not an admin fails like a wrong one.
+                if user is not None and is_panel_admin(user):
+                    attempt.succeeded()
+        except throttle.Throttled as exc:
+            wait = exc.seconds
+            form.add_error(None, throttle.wait_message(wait))
         else:
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            # A valid password of someone who is not an admin fails like a wrong one.
-            if user is not None and is_panel_admin(user):
-                throttle.record_success(username=username, ip=ip)
+            if attempt.ok and user is not None:
                 login(request, user)
                 return redirect_after_post(
-                    request, safe_next(request, reverse("domains:dashboard"))
+                    request, _local_next(request, reverse("domains:dashboard"))
                 )
-            throttle.record_failure(username=username, ip=ip, kind="admin")
             form.add_error(None, _("Wrong username or password."))
-    context = {"form": form, "next": safe_next(request, "")}
-    return render_page(request, "accounts/login.html", "accounts/_login_form.html", context)
+    context = {"form": form, "next": _local_next(request, "")}
+    response = render_page(request, "accounts/login.html", "accounts/_login_form.html", context)
+    return _with_retry_after(response, wait)
 
 
 @require_POST
@@ -77,13 +91,39 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect_after_post(request, reverse("accounts:login"))
 
 
+def _check_current_password(request: HttpRequest, form: PasswordChangeForm) -> int:
+    """Validate the form, its current password under the throttle (key space of its own, so
+    that the form neither delays nor is delayed by logins); the seconds to wait instead, if
+    the current password may not be checked yet."""
+    if not request.POST.get("old_password"):
+        form.is_valid()  # nothing is guessed: "required" needs no throttle
+        return 0
+    try:
+        with throttle.guard(
+            kind=LoginKind.ADMIN_PASSWORD,
+            identity=request.user.get_username(),
+            ip=throttle.client_ip(request),
+        ) as attempt:
+            form.is_valid()
+            # The form keeps old_password only when it was checked and right.
+            if "old_password" in form.cleaned_data:
+                attempt.succeeded()
+    except throttle.Throttled as exc:
+        return exc.seconds
+    return 0
+
+
 @sensitive_post_parameters()
 @login_required
 @panel_admin_required
 @require_http_methods(["GET", "POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    wait = _check_current_password(request, form) if request.method == "POST" else 0
+    if wait:
+        # Not checked while waiting: an empty form, and when it will be.
+        form = PasswordChangeForm(request.user)
+    elif request.method == "POST" and form.is_valid():
         try:
             services.admin_set_password(
                 actor=actor(request), user=request.user, password=form.cleaned_data["new_password1"]
@@ -94,9 +134,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
             messages.success(request, _("Your password was changed."))
             return redirect_after_post(request, reverse("domains:dashboard"))
-    return render_page(
-        request, "accounts/password_change.html", "accounts/_password_form.html", {"form": form}
+    context = {"form": form, "wait_message": throttle.wait_message(wait) if wait else ""}
+    response = render_page(
+        request, "accounts/password_change.html", "accounts/_password_form.html", context
     )
+    return _with_retry_after(response, wait)
 
 
 # --- admin management (superadmins) ------------------------------------------------------------
@@ -251,3 +293,26 @@ def admin_delete(request: HttpRequest, username: str) -> HttpResponse:
     return render_page(
         request, "accounts/admin_delete.html", "accounts/_admin_delete_form.html", context
     )
+
+
+# --- login throttles (superadmins) -------------------------------------------------------------
+
+
+@superadmin_required
+@require_http_methods(["GET"])
+def throttle_list(request: HttpRequest) -> HttpResponse:
+    """Every counter not yet forgotten: who fails from where, and who must wait until when."""
+    page = paginate(request, throttles())
+    context = {"page": page, "now": timezone.now(), "pager_target": "#throttle-table"}
+    return render_page(
+        request, "accounts/throttle_list.html", "accounts/_throttle_table.html", context
+    )
+
+
+@superadmin_required
+@require_POST
+def throttle_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    row = throttle_get(pk=pk)
+    services.throttle_lift(actor=actor(request), throttle=row)
+    messages.success(request, _("The throttle was lifted: %(key)s.") % {"key": row})
+    return redirect_after_post(request, reverse("accounts:throttle_list"))

@@ -160,9 +160,15 @@ MAILADMIN_MIN_UID = env_int("MAILADMIN_MIN_UID", 1000)
 # Scheme for every new password hash; one of mailboxes.passwords.WRITE_SCHEMES.
 MAILADMIN_PASSWORD_SCHEME = env("MAILADMIN_PASSWORD_SCHEME", "ARGON2ID")
 
-# Login throttling (accounts.throttle): failures before a lock, and how long the lock lasts.
-MAILADMIN_LOGIN_MAX_FAILURES = env_int("MAILADMIN_LOGIN_MAX_FAILURES", 5)
-MAILADMIN_LOGIN_LOCK_SECONDS = env_int("MAILADMIN_LOGIN_LOCK_SECONDS", 900)
+# Login throttling (accounts.throttle, docs/admin-panel.md): failures of one identity from one
+# network before it waits; the first wait, doubled per further failure up to the cap; failures of
+# an identity (or a network) after which each network waits from its first failure; and how long
+# a counter is remembered after its last failure (or the end of the wait it imposed).
+MAILADMIN_LOGIN_FREE_FAILURES = env_int("MAILADMIN_LOGIN_FREE_FAILURES", 5)
+MAILADMIN_LOGIN_DELAY_SECONDS = env_int("MAILADMIN_LOGIN_DELAY_SECONDS", 60)
+MAILADMIN_LOGIN_MAX_DELAY_SECONDS = env_int("MAILADMIN_LOGIN_MAX_DELAY_SECONDS", 900)
+MAILADMIN_LOGIN_CEILING = env_int("MAILADMIN_LOGIN_CEILING", 50)
+MAILADMIN_LOGIN_FORGET_SECONDS = env_int("MAILADMIN_LOGIN_FORGET_SECONDS", 86400)
 # Reverse proxies whose X-Forwarded-For is believed (exact addresses, comma-separated).
 MAILADMIN_TRUSTED_PROXIES = env_list("MAILADMIN_TRUSTED_PROXIES")
 # Where the panel's config page keeps the read-only roles' passwords (.mailadmin-secrets.json,

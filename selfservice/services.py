@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts import throttle
+from accounts.models import LoginKind
 from audit.services import diff, record
 from domains.models import AliasDomain, Domain, OwnerForwarding
 from domains.names import normalize_address, split_address
@@ -36,6 +37,8 @@ class OwnerLoginFailed(Exception):
 
 
 class OwnerLoginLocked(Exception):
+    """The throttle makes this address wait `seconds` from this network."""
+
     def __init__(self, seconds: int) -> None:
         super().__init__(seconds)
         self.seconds = seconds
@@ -74,21 +77,22 @@ def _find_mailbox(address: str) -> Mailbox | None:
 def owner_login(*, address: str, password: str, ip: str) -> Mailbox:
     """The mailbox whose owner logs in, after the throttle and the password allowed it.
 
-    Raises OwnerLoginLocked while the address or the IP is locked (even for the right
+    The throttle counts the address the login resolves to (any spelling of it is the same
+    address). Raises OwnerLoginLocked while it must wait from this network (even for the right
     password) and OwnerLoginFailed for every other refusal, counted by the throttle.
     A hash in a legacy scheme is replaced by the default scheme on success.
     """
-    username = address.strip().lower()
-    seconds = throttle.seconds_locked(username=username, ip=ip)
-    if seconds:
-        raise OwnerLoginLocked(seconds)
-    mailbox = _find_mailbox(username)
-    stored = mailbox.password if mailbox is not None else _decoy_hash()
-    verified = passwords.verify_password(password, stored)
-    if mailbox is None or not verified or not may_log_in(mailbox):
-        throttle.record_failure(username=username, ip=ip, kind="owner")
-        raise OwnerLoginFailed
-    throttle.record_success(username=username, ip=ip)
+    identity = throttle.owner_identity(address)
+    try:
+        with throttle.guard(kind=LoginKind.OWNER, identity=identity, ip=ip) as attempt:
+            mailbox = _find_mailbox(identity)
+            stored = mailbox.password if mailbox is not None else _decoy_hash()
+            verified = passwords.verify_password(password, stored)
+            if mailbox is None or not verified or not may_log_in(mailbox):
+                raise OwnerLoginFailed
+            attempt.succeeded()
+    except throttle.Throttled as exc:
+        raise OwnerLoginLocked(exc.seconds) from None
     if passwords.needs_rehash(stored):
         rehash_password(mailbox=mailbox, password=password)
     return mailbox
@@ -127,18 +131,18 @@ def owner_change_password(
     """Check the current password and the policy, then store the new one in the default scheme.
 
     A wrong current password counts as a failed login (the form must not be a way around
-    the login throttle).
+    the login throttle); the throttle counts it after the transaction, which changes nothing.
     """
     address = mailbox.address
-    seconds = throttle.seconds_locked(username=address, ip=ip)
-    if seconds:
-        raise OwnerLoginLocked(seconds)
-    with transaction.atomic():
-        locked = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
-        if not passwords.verify_password(current_password, locked.password):
-            failed = True
-        else:
-            failed = False
+    try:
+        with (
+            throttle.guard(kind=LoginKind.OWNER, identity=address, ip=ip) as attempt,
+            transaction.atomic(),
+        ):
+            locked = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
+            if not passwords.verify_password(current_password, locked.password):
+                raise ValidationError({"current_password": _("That is not your current password.")})
+            attempt.succeeded()
             check_owner_password(new_password, address=address, policy=PasswordPolicy.load())
             if new_password == current_password:
                 raise ValidationError(
@@ -155,10 +159,8 @@ def owner_change_password(
                 obj=locked,
                 domain=locked.domain.name,
             )
-    if failed:
-        # Outside the transaction: the failure must be counted even though nothing changed.
-        throttle.record_failure(username=address, ip=ip, kind="owner")
-        raise ValidationError({"current_password": _("That is not your current password.")})
+    except throttle.Throttled as exc:
+        raise OwnerLoginLocked(exc.seconds) from None
     return locked
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -34,6 +35,7 @@ def login_owner(request: HttpRequest, mailbox: Mailbox) -> None:
     if request.user.is_authenticated:
         auth_logout(request)  # flushes the admin's session: one identity per session
     request.session.cycle_key()  # a new session id at login: no session fixation
+    rotate_token(request)  # and a new CSRF secret, as Django's login() makes for admins
     remember_owner(request, mailbox)
 
 

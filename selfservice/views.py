@@ -7,13 +7,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.throttle import client_ip
+from accounts.throttle import client_ip, wait_message
 from mailboxes.models import Mailbox
 from mailboxes.quota import format_size
 from selfservice import selectors, services
@@ -26,15 +25,6 @@ from selfservice.session import (
     owner_required,
     remember_owner,
 )
-
-
-def _locked_message(seconds: int) -> str:
-    minutes = max(1, (seconds + 59) // 60)
-    return ngettext(
-        "Too many failed logins. Try again in %(n)d minute.",
-        "Too many failed logins. Try again in %(n)d minutes.",
-        minutes,
-    ) % {"n": minutes}
 
 
 def _add_errors(form: ForwardingForm | PasswordChangeForm, exc: ValidationError) -> None:
@@ -50,6 +40,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if current_owner(request) is not None:
         return redirect("selfservice:home")
     form = OwnerLoginForm(request.POST if request.method == "POST" else None)
+    wait = 0
     if request.method == "POST" and form.is_valid():
         try:
             mailbox = services.owner_login(
@@ -58,7 +49,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 ip=client_ip(request),
             )
         except services.OwnerLoginLocked as exc:
-            form.add_error(None, _locked_message(exc.seconds))
+            wait = exc.seconds
+            form.add_error(None, wait_message(wait))
         except services.OwnerLoginFailed:
             # One message for a wrong password, an unknown address, a disabled mailbox or
             # domain: the answer must not tell which.
@@ -74,7 +66,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("selfservice:password")
             return redirect("selfservice:home")
-    return render(request, "selfservice/login.html", {"form": form})
+    response = render(request, "selfservice/login.html", {"form": form})
+    if wait:
+        # Status 200 like every refused login; the header says the wait to scripts.
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @never_cache
@@ -107,7 +103,7 @@ def password_view(request: HttpRequest, owner: Mailbox) -> HttpResponse:
         except services.OwnerLoginLocked as exc:
             # Too many wrong current passwords: the session ends like a locked login.
             logout_owner(request)
-            messages.error(request, _locked_message(exc.seconds))
+            messages.error(request, wait_message(exc.seconds))
             return redirect("selfservice:login")
         except ValidationError as exc:
             _add_errors(form, exc)

@@ -6,10 +6,13 @@ import logging
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.test import Client
 
+from accounts import services
 from accounts.models import LoginThrottle
 from audit.models import AuditEntry
+from tests import factories
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -58,20 +61,20 @@ def test_a_user_without_domains_cannot_log_in(client, db):
     assert "Wrong username or password." in response.content.decode()
 
 
-def test_login_is_locked_after_repeated_failures_even_with_the_right_password(
+def test_after_the_free_failures_even_the_right_password_waits_from_that_network(
     client, admin_a, settings
 ):
-    settings.MAILADMIN_LOGIN_MAX_FAILURES = 3
+    settings.MAILADMIN_LOGIN_FREE_FAILURES = 3
     for _ in range(3):
         login(client, "admin-a", "wrong password")
     response = login(client, "admin-a", PASSWORD)
     assert response.status_code == 200
     assert "Too many failed logins" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    # When the lock has passed, the right password works again and clears the count.
-    LoginThrottle.objects.update(locked_until=None, last_failure=None)
+    # When the delay has passed, the right password works again and clears the pair's count.
+    LoginThrottle.objects.update(blocked_until=None)
     assert login(client, "admin-a", PASSWORD).status_code == 302
-    assert not LoginThrottle.objects.filter(key__startswith="pair:").exists()
+    assert not LoginThrottle.objects.exclude(identity="").exclude(network="").exists()
 
 
 def test_login_refuses_get_with_side_effects_and_wrong_methods(client):
@@ -256,3 +259,101 @@ def test_delete_admin(client_super, admin_b, domain_b):
 def test_password_change_refuses_other_methods(client_a):
     assert client_a.put("/accounts/password/").status_code == 405
     assert client_a.delete("/accounts/password/").status_code == 405
+
+
+# --- throttling: brute force stays slow, the real admin is never locked out --------------------
+
+
+def test_a_logged_in_admin_on_the_login_page_follows_only_a_safe_next(client_a):
+    assert client_a.get("/accounts/login/?next=foo")["Location"] == "/"
+    assert client_a.get("/accounts/login/?next=/domains/")["Location"] == "/domains/"
+    assert client_a.get("/accounts/login/?next=https://evil.example/")["Location"] == "/"
+    assert client_a.get("/accounts/login/?next=//evil.example/")["Location"] == "/"
+
+
+def test_a_delayed_login_says_when_to_try_again_also_for_htmx(client, admin_a, htmx):
+    for _ in range(5):
+        login(client, "admin-a", "wrong password")
+    response = client.post(
+        "/accounts/login/", {"username": "admin-a", "password": PASSWORD}, headers=htmx
+    )
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+    assert "Too many failed logins. Try again in 1 minute." in response.content.decode()
+    assert 55 <= int(response["Retry-After"]) <= 60
+    assert "_auth_user_id" not in client.session
+
+
+def test_failures_from_other_networks_never_refuse_the_right_password(admin_a):
+    for n in range(4):
+        attacker = Client(REMOTE_ADDR=f"198.51.100.{n + 1}")
+        for _ in range(5):
+            login(attacker, "admin-a", "wrong password")
+    assert login(Client(REMOTE_ADDR="192.0.2.1"), "admin-a", PASSWORD).status_code == 302
+
+
+def test_many_names_failing_behind_one_nat_do_not_refuse_its_other_admins(admin_a):
+    nat = "203.0.113.50"
+    for i in range(20):
+        login(Client(REMOTE_ADDR=nat), f"someone{i}", "wrong password")
+    assert login(Client(REMOTE_ADDR=nat), "admin-a", PASSWORD).status_code == 302
+
+
+def test_ipv6_clients_are_counted_by_their_64_prefix(admin_a):
+    for i in range(5):
+        login(Client(REMOTE_ADDR=f"2001:db8:1:2::{i + 1}"), "admin-a", "wrong password")
+    delayed = login(Client(REMOTE_ADDR="2001:db8:1:2::99"), "admin-a", PASSWORD)
+    assert "Too many failed logins" in delayed.content.decode()
+    assert login(Client(REMOTE_ADDR="2001:db8:1:3::1"), "admin-a", PASSWORD).status_code == 302
+
+
+def test_owner_failures_do_not_delay_the_admin_of_the_same_name(domain_a):
+    factories.domain_admin("alice@a.example", domain_a)
+    for _ in range(5):
+        Client(REMOTE_ADDR="198.51.100.7").post(
+            "/me/login/", {"address": "alice@a.example", "password": "wrong password"}
+        )
+    client = Client(REMOTE_ADDR="198.51.100.7")
+    assert login(client, "alice@a.example", PASSWORD).status_code == 302
+
+
+def test_wrong_current_passwords_on_the_password_form_are_throttled(client_a, admin_a):
+    new = {"new_password1": "a much longer secret 42", "new_password2": "a much longer secret 42"}
+    for _ in range(5):
+        response = client_a.post("/accounts/password/", {"old_password": "wrong", **new})
+        assert "Your old password was entered incorrectly" in response.content.decode()
+    response = client_a.post("/accounts/password/", {"old_password": PASSWORD, **new})
+    assert response.status_code == 200
+    assert "Too many failed" in response.content.decode()
+    admin_a.refresh_from_db()
+    assert admin_a.check_password(PASSWORD)
+    # Its own key space: the admin's login from the same network is not delayed by it.
+    assert login(Client(), "admin-a", PASSWORD).status_code == 302
+
+
+# --- usernames are validated in the form they are stored in ------------------------------------
+
+
+@pytest.mark.parametrize("username", ["\u2474carol", "\u00bdcarol"])
+def test_admin_create_refuses_a_username_invalid_once_normalised(client_super, username):
+    response = client_super.post(
+        "/accounts/admins/new/", {"username": username, "domains": "a.example"}
+    )
+    assert response.status_code == 200
+    assert 'id="id_username_error"' in response.content.decode()
+    assert not get_user_model().objects.filter(username__endswith="carol").exists()
+    with pytest.raises(ValidationError) as exc:
+        services.admin_create(actor=None, username=username, superadmin=True)
+    assert "username" in exc.value.message_dict
+    assert not get_user_model().objects.filter(username__endswith="carol").exists()
+
+
+def test_admin_create_stores_and_compares_the_normalised_username(client_super, domain_a):
+    fullwidth = "\uff43\uff41\uff52\uff4f\uff4c"  # "carol" in fullwidth letters
+    response = client_super.post(
+        "/accounts/admins/new/", {"username": fullwidth, "domains": "a.example"}
+    )
+    assert response.status_code == 200
+    assert get_user_model().objects.filter(username="carol").exists()
+    again = client_super.post("/accounts/admins/new/", {"username": fullwidth, "domains": ""})
+    assert "An account with this username already exists." in again.content.decode()

@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from django.core.management.base import CommandError
+from django.utils import timezone
+
 from accounts import services
-from accounts.selectors import admin_get, admins
-from mailadmin.cli import SubcommandCommand, domain_label, found, table, yes_no
+from accounts.models import LoginKind
+from accounts.selectors import admin_get, admins, throttles
+from mailadmin.cli import SubcommandCommand, domain_label, found, plural, table, yes_no
 
 
 class Command(SubcommandCommand):
-    help = "Add, list, grant, revoke and delete panel admins (superadmins and domain admins)."
+    help = (
+        "Add, list, grant, revoke and delete panel admins (superadmins and domain admins); "
+        "list and lift login throttles."
+    )
 
     def add_actions(self) -> None:
         add = self.action("add", "Add an admin; the password is read from stdin or generated.")
@@ -45,6 +53,19 @@ class Command(SubcommandCommand):
         delete = self.action("delete", "Delete an admin account (their domains stay).")
         delete.add_argument("username", metavar="USERNAME")
         delete.add_argument("--yes", action="store_true", help="do not ask")
+        self.action("throttles", "List login throttles: failures and waits, newest first.")
+        lift = self.action("unthrottle", "Lift login throttles of an identity, a network or both.")
+        lift.add_argument(
+            "identity",
+            nargs="?",
+            default="",
+            metavar="IDENTITY",
+            help="an admin's username or an owner's address, in any spelling the login accepts",
+        )
+        lift.add_argument(
+            "--network", default="", metavar="ADDRESS", help="an IP address (IPv6: its /64)"
+        )
+        lift.add_argument("--kind", default="", choices=LoginKind.values, help="only this kind")
 
     def _user(self, username: str) -> Any:
         return found(lambda user, username: admin_get(username=username), username=username)
@@ -112,3 +133,39 @@ class Command(SubcommandCommand):
             )
         services.admin_delete(actor=None, user=user)
         self.stdout.write(f"Deleted the admin {user.get_username()}.")
+
+    def handle_throttles(self, options: dict[str, Any]) -> None:
+        now = timezone.now()
+        rows = [
+            (
+                row.kind,
+                row.identity or "*",
+                row.network or "*",
+                row.failures,
+                math.ceil((row.blocked_until - now).total_seconds())
+                if row.blocked_until and row.blocked_until > now
+                else "-",
+                row.last_failure.isoformat(timespec="seconds") if row.last_failure else "-",
+            )
+            for row in throttles()
+        ]
+        if not rows:
+            self.stdout.write("No login throttles.")
+            return
+        headers = ("KIND", "IDENTITY", "NETWORK", "FAILURES", "WAIT", "LAST FAILURE")
+        for line in table(headers, rows):
+            self.stdout.write(line)
+
+    def handle_unthrottle(self, options: dict[str, Any]) -> None:
+        if not options["identity"] and not options["network"]:
+            raise CommandError("name an IDENTITY, a --network or both")
+        lifted = services.throttles_lift(
+            actor=None,
+            identity=options["identity"],
+            network=options["network"],
+            kind=options["kind"],
+        )
+        if lifted:
+            self.stdout.write(f"Lifted {plural(lifted, 'throttle', 'throttles')}.")
+        else:
+            self.stdout.write("No throttle matched.")
