@@ -70,11 +70,6 @@ def check_path(path: str, *, domain: str, local_part: str, storage_format: str) 
             % {"domain": domain, "address": own[1]},
             code="path_not_own",
         )
-    if "/".join(segments) == home_path(domain, local_part) and storage_format == MBOX:
-        raise ValidationError(
-            _("An mbox file cannot be the mailbox's home directory %(path)s.") % {"path": path},
-            code="path_is_home",
-        )
     return path
 
 

@@ -105,10 +105,9 @@ def test_paths_a_mailbox_may_not_have(path: str, code: str) -> None:
     assert info.value.code == code
 
 
-def test_an_mbox_file_is_never_the_home() -> None:
-    with pytest.raises(ValidationError) as info:
-        check_path("a.test/spy", domain="a.test", local_part="spy", storage_format="mbox")
-    assert info.value.code == "path_is_home"
+def test_an_mbox_file_may_be_the_home_as_postfixadmin_lays_it_out() -> None:
+    path = "a.test/spy"
+    assert check_path(path, domain="a.test", local_part="spy", storage_format="mbox") == path
 
 
 # --- the CSV import --------------------------------------------------------------------------

@@ -9,6 +9,13 @@ from django.db import migrations, models
 from django.db.models import Count, Q
 
 import mailadmin.text
+from domains import usage_triggers
+from mailadmin import vendor_indexes
+
+# Created outside Django's model state by mailboxes 0006 on SQLite and PostgreSQL.
+PARTIAL_INDEXES = [
+    ("mailbox_inactive_by_address", "mailboxes_mailbox", "domain_id, local_part", "NOT active")
+]
 
 _UNSAFE = ":% \t\n\r"
 
@@ -36,6 +43,17 @@ def refuse_unsafe_paths(apps, schema_editor):
         )
 
 
+def restore_after_sqlite_rebuild(apps, schema_editor):
+    """SQLite adds a constraint by rebuilding the table, which drops the triggers that keep
+    DomainUsage (domains/usage_triggers.py) and the partial index of 0006: make them again
+    (the triggers recount as they are made)."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    usage_triggers.drop(apps, schema_editor)
+    usage_triggers.create(apps, schema_editor)
+    vendor_indexes.create_partial(PARTIAL_INDEXES)(apps, schema_editor)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("domains", "0007_plain_text_descriptions"),
@@ -43,6 +61,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Reversed last: removing the constraints rebuilds the SQLite table again.
+        migrations.RunPython(migrations.RunPython.noop, restore_after_sqlite_rebuild),
         migrations.RunPython(refuse_unsafe_paths, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="alias",
@@ -85,4 +105,5 @@ class Migration(migrations.Migration):
                 fields=("path",), name="mailbox_path_unique", opclasses=["varchar_pattern_ops"]
             ),
         ),
+        migrations.RunPython(restore_after_sqlite_rebuild, migrations.RunPython.noop),
     ]
