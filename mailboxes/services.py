@@ -20,6 +20,7 @@ from domains.selectors import domains_visible_to
 from domains.services import Actor
 from mailadmin.writes import check_owner_id, not_yours, save_checked
 from mailboxes import passwords
+from mailboxes.loops import check_alias_expansion
 from mailboxes.models import Alias, AliasDestination, Mailbox, StorageFormat
 from mailboxes.quota import format_size
 
@@ -268,7 +269,12 @@ def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> None:
 
 
 def _clean_destinations(
-    alias_address: str, destinations: Iterable[str], domain: Domain, local_part: str
+    alias_address: str,
+    destinations: Iterable[str],
+    domain: Domain,
+    local_part: str,
+    *,
+    actor: Actor,
 ) -> list[str]:
     cleaned: list[str] = []
     for value in destinations:
@@ -290,6 +296,8 @@ def _clean_destinations(
                 % {"address": alias_address}
             }
         )
+    # A loop through other aliases (or too big an expansion) makes Postfix defer the mail.
+    check_alias_expansion(address=alias_address, destinations=cleaned, actor=actor)
     return cleaned
 
 
@@ -320,7 +328,7 @@ def alias_create(
             }
         )
     alias_address = f"{local_part}@{domain.name}"
-    cleaned = _clean_destinations(alias_address, destinations, domain, local_part)
+    cleaned = _clean_destinations(alias_address, destinations, domain, local_part, actor=actor)
     alias = Alias(
         domain=domain, local_part=local_part, description=description.strip(), active=active
     )
@@ -350,7 +358,9 @@ def _alias_for_update(actor: Actor, alias: Alias) -> Alias:
 @transaction.atomic
 def alias_set_destinations(*, actor: Actor, alias: Alias, destinations: Iterable[str]) -> Alias:
     alias = _alias_for_update(actor, alias)
-    cleaned = _clean_destinations(alias.address, destinations, alias.domain, alias.local_part)
+    cleaned = _clean_destinations(
+        alias.address, destinations, alias.domain, alias.local_part, actor=actor
+    )
     before = sorted(alias.destinations.values_list("address", flat=True))
     alias.destinations.exclude(address__in=cleaned).delete()
     existing = set(before) & set(cleaned)

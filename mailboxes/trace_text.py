@@ -1,5 +1,8 @@
 """Sentences for the address trace: the engine (mailadmin/contract/trace.py) gives codes and
-parameters, this module says them in the user's language. Addresses are shown in Unicode."""
+parameters, this module says them in the user's language. Addresses are shown in Unicode.
+
+A lookup answer or a list of results longer than TRACE_LIMIT addresses shows its first ones
+and how many more there are: the engine follows no more than those either."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from mailadmin.contract.trace import Step, Trace
+from mailadmin.contract.trace import TRACE_LIMIT, Lookup, Step, Trace
 from mailboxes.display import unicode_address
 
 STAGES: dict[str, Promise] = {
@@ -79,6 +83,10 @@ MESSAGES: dict[str, Promise] = {
         "The expansion reaches more than %(limit)s addresses: Postfix defers the message "
         "(“4.6.0 Alias expansion error”)."
     ),
+    "expand_not_traced": _(
+        "The expansion goes on with %(more)s more addresses: the trace follows the first "
+        "%(limit)s addresses only, so what Postfix does with the rest is not shown."
+    ),
     "note_alias_inactive": _("An alias %(address)s exists but is disabled: Postfix ignores it."),
     "note_mailbox_inactive": _(
         "A mailbox %(address)s exists but is disabled: virtual_mailbox_maps does not answer."
@@ -116,15 +124,17 @@ MESSAGES: dict[str, Promise] = {
         "%(address)s: uid %(uid)s is below virtual_minimum_uid %(minimum_uid)s: delivery is "
         "deferred (mail system configuration error)."
     ),
-    "deliver_hidden": _(
-        "%(address)s is in a domain you do not administer: what happens there is not shown."
-    ),
+    "deliver_hidden": _("%(address)s is outside your domains: what happens to it is not shown."),
 }
 
 VERDICTS: dict[str, Promise] = {
     "rejected": _("Refused at RCPT TO: the sending server gets “%(reply)s”."),
     "deferred": _("Accepted, then deferred: the message stays in the queue and is retried."),
     "accepted": _("Accepted."),
+    "partial": _(
+        "Accepted at RCPT TO. Only the first %(limit)s addresses of the expansion are traced; "
+        "%(more)s more are not."
+    ),
 }
 
 OUTCOMES: dict[str, Promise] = {
@@ -139,12 +149,34 @@ OUTCOMES: dict[str, Promise] = {
 _ADDRESS_PARAMS = ("address", "key")
 
 
+def _first(items: list[str], *, separator: str = ", ", unicode: bool = True) -> str:
+    """The first TRACE_LIMIT items, joined, and how many more there are."""
+    head = [unicode_address(item) if unicode else item for item in items[:TRACE_LIMIT]]
+    text = separator.join(head)
+    rest = len(items) - len(head)
+    if rest:
+        text += " " + ngettext("and %(n)d more", "and %(n)d more", rest) % {"n": rest}
+    return text
+
+
+def _lookup(lookup: Lookup) -> dict[str, Any]:
+    return {
+        "table": lookup.table,
+        "key": lookup.key,
+        "query": lookup.query,
+        "suppressed": lookup.suppressed,
+        "found": lookup.found,
+        # As postmap -q prints it (the rows joined with commas), cut after TRACE_LIMIT.
+        "answer": _first(list(lookup.rows), separator=",", unicode=False),
+    }
+
+
 def _shown(params: dict[str, Any]) -> dict[str, str]:
     shown: dict[str, str] = {}
     for name, value in params.items():
         if name == "results":
             items = value if isinstance(value, list | tuple) else [value]
-            shown[name] = ", ".join(unicode_address(str(v)) for v in items)
+            shown[name] = _first([str(v) for v in items])
         elif name in _ADDRESS_PARAMS:
             shown[name] = unicode_address(str(value))
         elif name in ("domain", "target"):
@@ -167,11 +199,15 @@ def render_trace(trace: Trace) -> dict[str, Any]:
             "outcome": step.outcome,
             "outcome_label": OUTCOMES[step.outcome],
             "depth": step.depth,
-            "lookups": step.lookups,
+            "lookups": [_lookup(lookup) for lookup in step.lookups],
         }
         for step in trace.steps
     ]
-    verdict = str(VERDICTS[trace.verdict]) % {"reply": trace.reply}
+    verdict = str(VERDICTS[trace.verdict]) % {
+        "reply": trace.reply,
+        "limit": TRACE_LIMIT,
+        "more": trace.untraced,
+    }
     return {
         "address": unicode_address(trace.address),
         "raw_address": trace.address,

@@ -19,11 +19,12 @@ from django.utils.translation import ngettext
 from accounts import throttle
 from accounts.models import LoginKind
 from audit.services import diff, record
-from domains.models import AliasDomain, Domain, OwnerForwarding
+from domains.models import AliasDomain, Domain, DomainUsage, OwnerForwarding
 from domains.names import normalize_address, split_address
 from domains.selectors import domains_visible_to
 from domains.services import Actor
 from mailboxes import passwords
+from mailboxes.loops import check_alias_expansion
 from mailboxes.models import Alias, AliasDestination, Mailbox
 from selfservice.models import MIN_LENGTH_FLOOR, PasswordPolicy
 from selfservice.policy import check_owner_password
@@ -232,6 +233,32 @@ def clean_forwarding(mailbox: Mailbox, destinations: Iterable[str]) -> list[str]
     return cleaned
 
 
+def _check_room_for_an_alias(domain: Domain) -> None:
+    """A new forwarding is a new alias row: it counts against the domain's max_aliases, as
+    every alias does. Read from the trigger-kept usage row; the caller holds the domain lock."""
+    if not domain.max_aliases:
+        return
+    used = DomainUsage.objects.filter(domain_id=domain.pk).values_list("aliases", flat=True)
+    if (used.first() or 0) >= domain.max_aliases:
+        raise ValidationError(
+            {
+                "destinations": ngettext(
+                    "%(domain)s has reached its limit of %(n)d alias, and forwarding needs "
+                    "one: ask your mail administrator.",
+                    "%(domain)s has reached its limit of %(n)d aliases, and forwarding needs "
+                    "one: ask your mail administrator.",
+                    domain.max_aliases,
+                )
+                % {"domain": domain.name, "n": domain.max_aliases}
+            }
+        )
+
+
+def _shows_no_domain(_name: str) -> bool:
+    # An owner is told the addresses they typed, never how other aliases go on.
+    return False
+
+
 @transaction.atomic
 def owner_set_forwarding(
     *, mailbox: Mailbox, destinations: Iterable[str], keep_copy: bool
@@ -243,7 +270,9 @@ def owner_set_forwarding(
     Postfix sees it through the contract views as they are. No destinations: no alias, and
     the mailbox receives its mail as before.
     """
-    locked = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
+    locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    # Limits are read from the locked domain row (mailbox first, as mailbox_update locks).
+    locked.domain = Domain.objects.select_for_update().get(pk=locked.domain_id)
     cleaned = clean_forwarding(locked, destinations)
     alias = forwarding_alias(locked, for_update=True)
     if alias is not None and not alias.active:
@@ -252,6 +281,12 @@ def owner_set_forwarding(
         )
     before = sorted(alias.destinations.values_list("address", flat=True)) if alias else []
     wanted = sorted([*cleaned, locked.address]) if cleaned and keep_copy else sorted(cleaned)
+    if cleaned:
+        if alias is None:
+            _check_room_for_an_alias(locked.domain)
+        # A destination that leads back here without the copy makes a loop that defers all
+        # of the owner's mail; with the copy, Postfix stops at the owner's own address.
+        check_alias_expansion(address=locked.address, destinations=wanted, may_see=_shows_no_domain)
     if not cleaned:
         if alias is not None:
             alias.delete()

@@ -7,10 +7,13 @@ only through the contract views with the exported Postfix queries.
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from domains.models import Domain
 from mailadmin.contract import trace
 from mailadmin.contract.trace import expand_query, trace_address
 from mailboxes import services as ms
+from mailboxes.models import Alias, AliasDestination
 from tests.contract.scenario import IDN_DOMAIN, build
 
 pytestmark = pytest.mark.django_db
@@ -176,13 +179,27 @@ def test_idn_domain(world: None) -> None:
     assert delivered(result) == {f"jan@{IDN_DOMAIN}": "deliver_maildir"}
 
 
-def test_alias_loop_defers_like_cleanup(world: None) -> None:
+def loop_rows() -> None:
+    """ping <-> pong, as an import or an older panel could have left them: the services refuse
+    to write a loop (mailboxes/loops.py)."""
+    domain = Domain.objects.get(name="nocatch.example")
+    for local, other in (("ping", "pong"), ("pong", "ping")):
+        alias = Alias.objects.create(domain=domain, local_part=local)
+        AliasDestination.objects.create(alias=alias, address=f"{other}@nocatch.example")
+
+
+def test_the_services_refuse_the_loop(world: None) -> None:
     ms.alias_create(
         actor=None, address="ping@nocatch.example", destinations=["pong@nocatch.example"]
     )
-    ms.alias_create(
-        actor=None, address="pong@nocatch.example", destinations=["ping@nocatch.example"]
-    )
+    with pytest.raises(ValidationError, match="would go round a loop"):
+        ms.alias_create(
+            actor=None, address="pong@nocatch.example", destinations=["ping@nocatch.example"]
+        )
+
+
+def test_alias_loop_defers_like_cleanup(world: None) -> None:
+    loop_rows()
     result = trace_address("ping@nocatch.example")
     assert result.verdict == "deferred"
     assert codes(result)[-1] == "expand_loop"
@@ -201,3 +218,35 @@ def test_hidden_domain_stops_the_trace(world: None) -> None:
     result = trace_address("team@example.com", may_see=lambda domain: domain != "example.com")
     # The starting domain is the caller's to check; inside, example.com is not shown.
     assert all(d.code == "deliver_hidden" for d in result.deliveries if "example.com" in d.address)
+
+
+def test_alias_domain_catchall_rewrites_to_the_same_user_in_the_target(world: None) -> None:
+    """The catch-all of alias.example answers "@example.com": the same user there (RESULT
+    ADDRESS REWRITING in virtual(5)), which cleanup then looks up like any address."""
+    result = trace_address("nobody@alias.example")
+    expand = [step for step in result.steps if step.stage == "expand"]
+    assert expand[0].params["results"] == ["nobody@example.com"]
+    assert expand[1].params["address"] == "nobody@example.com"
+    assert expand[1].code == "expand_catchall"
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+
+
+def test_a_wide_alias_is_traced_up_to_the_limit(world: None) -> None:
+    domain = Domain.objects.get(name="nocatch.example")
+    wide = Alias.objects.create(domain=domain, local_part="wide")
+    AliasDestination.objects.bulk_create(
+        AliasDestination(alias=wide, address=f"w{i}@elsewhere.net") for i in range(999)
+    )
+    result = trace_address("wide@nocatch.example")
+    assert result.verdict == "partial"
+    assert result.untraced == 999 - trace.TRACE_LIMIT
+    assert len(result.deliveries) == trace.TRACE_LIMIT
+    assert codes(result).count("expand_none") == trace.TRACE_LIMIT
+    assert "expand_not_traced" in codes(result)
+    # Postfix's own limit still shows: one more destination than it expands is a deferral.
+    AliasDestination.objects.bulk_create(
+        AliasDestination(alias=wide, address=f"v{i}@elsewhere.net") for i in range(2)
+    )
+    result = trace_address("wide@nocatch.example")
+    assert result.verdict == "deferred"
+    assert codes(result)[-1] == "expand_too_many"

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
 from domains import services as domain_services
@@ -91,6 +93,64 @@ def test_domain_admin_limits_forwarding(owner: Mailbox, admin_user) -> None:
     with pytest.raises(ValidationError, match="does not allow forwarding"):
         owner_set_forwarding(mailbox=owner, destinations=[], keep_copy=True)
     assert len(destinations(owner)) == 13  # existing forwarding stays until changed
+
+
+@pytest.mark.django_db
+def test_forwarding_needs_room_under_the_domains_alias_limit(owner: Mailbox) -> None:
+    domain_services.domain_update(actor=None, domain=owner.domain, max_aliases=1)
+    factories.alias("sales@example.com", "boss@elsewhere.net")
+    with (
+        CaptureQueriesContext(connection) as captured,
+        pytest.raises(ValidationError, match="limit of 1 alias"),
+    ):
+        owner_set_forwarding(mailbox=owner, destinations=["a@elsewhere.net"], keep_copy=True)
+    assert destinations(owner) == []
+    # The trigger-kept counter is read (domains/usage_triggers.py), not a count of the rows.
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert "domains_domainusage" in sql and "COUNT(" not in sql.upper()
+    # A forwarding that exists already is an alias row already: changing it adds none.
+    domain_services.domain_update(actor=None, domain=owner.domain, max_aliases=2)
+    owner_set_forwarding(mailbox=owner, destinations=["a@elsewhere.net"], keep_copy=True)
+    domain_services.domain_update(actor=None, domain=owner.domain, max_aliases=1)
+    owner_set_forwarding(mailbox=owner, destinations=["b@elsewhere.net"], keep_copy=False)
+    assert destinations(owner) == ["b@elsewhere.net"]
+    owner_set_forwarding(mailbox=owner, destinations=[], keep_copy=True)
+    assert destinations(owner) == []
+
+
+@pytest.mark.django_db
+def test_forwarding_back_to_the_owner_is_a_loop(owner: Mailbox) -> None:
+    domain_services.alias_domain_create(actor=None, name="alias.example", target="example.com")
+    factories.alias("sales@example.com", OWNER, "mary@elsewhere.net")
+    for target in ("sales@example.com", "sales@alias.example"):
+        with pytest.raises(ValidationError) as info:
+            owner_set_forwarding(mailbox=owner, destinations=[target], keep_copy=False)
+        assert f"{OWNER} → {target} → " in " ".join(info.value.messages)
+        assert destinations(owner) == []
+    # With a copy the owner's address lists itself: Postfix stops there and delivers once.
+    owner_set_forwarding(mailbox=owner, destinations=["sales@example.com"], keep_copy=True)
+    assert destinations(owner) == [OWNER, "sales@example.com"]
+
+
+@pytest.mark.django_db
+def test_a_loop_message_names_only_what_the_owner_typed(owner: Mailbox) -> None:
+    factories.domain("other.example")
+    factories.alias("secret@other.example", OWNER)
+    factories.alias("list@other.example", "secret@other.example")
+    with pytest.raises(ValidationError) as info:
+        owner_set_forwarding(mailbox=owner, destinations=["list@other.example"], keep_copy=False)
+    message = " ".join(info.value.messages)
+    assert f"{OWNER} → list@other.example → … → {OWNER}" in message
+    assert "secret" not in message
+
+
+@pytest.mark.django_db
+def test_forwarding_page_shows_a_loop(owner_client: Client, owner: Mailbox) -> None:
+    factories.alias("sales@example.com", OWNER)
+    response = owner_client.post("/me/forwarding/", {"destinations": "sales@example.com"})
+    assert response.status_code == 200
+    assert "would go round a loop" in response.content.decode()
+    assert destinations(owner) == []
 
 
 @pytest.mark.django_db
