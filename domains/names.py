@@ -4,6 +4,19 @@ Everything mailadmin stores is in canonical form: lowercase, domains as IDNA 200
 (UTS 46 mapping, the `idna` package, not Python's IDNA 2003 codec). Limits follow RFC 5321
 (local part 64 octets, domain 253, label 63, path 254) and refuse what would break Postfix,
 Dovecot or the mail directory layout, with a message that says why.
+
+Local parts are RFC 5322 dot-atoms, less the characters that change what the mail stack or its
+operators' tools do with an address, whatever the quoting:
+- "/" would split the mail directory path; "%" is expanded by Postfix and Dovecot alike;
+- "*" and "?" are wildcards to doveadm (`doveadm expunge -u 'a*@example.com'` acts on every
+  matching user, and no shell quoting stops that) and in LDAP filters, which is why Dovecot's
+  default auth_username_chars leaves them out;
+- a leading "-" reads as an option to the programs mail may be piped to.
+The rest of atext stays: ! # $ & ' + = ^ ` { | } ~ are shell metacharacters, but they are in
+real addresses (o'brien, john+work, first=last) and single quotes defuse them, so operator
+scripts quote addresses ('o'\''brien@example.com' for the quote itself). Local parts stored
+before "*" and "?" were refused keep their rows, but the panel, the importer and Dovecot's
+login (auth_username_chars, mailadmin/contract/files.py) no longer take them.
 """
 
 from __future__ import annotations
@@ -21,9 +34,10 @@ MAX_LABEL = 63
 MAX_ADDRESS = 254
 
 _LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-# RFC 5322 atext, less "/" (it would split the mail directory path) and "%" (Postfix and
-# Dovecot both expand it); dots only between atoms. Quoted local parts are not accepted.
-_ATEXT = r"[a-z0-9!#$&'*+=?^_`{|}~-]"
+# RFC 5322 atext, less "/", "%", "*" and "?" (see above); dots only between atoms. Quoted
+# local parts are not accepted.
+_ATEXT = r"[a-z0-9!#$&'+=^_`{|}~-]"
+_WILDCARDS = ("*", "?")
 _LOCAL_PART = re.compile(rf"^{_ATEXT}+(?:\.{_ATEXT}+)*$")
 
 
@@ -101,11 +115,19 @@ def normalize_local_part(value: str) -> str:
     if text.startswith("-"):
         # A leading dash reads as an option to the programs that mail may be piped to.
         raise ValidationError(_("The part before the @ cannot start with “-”."), code="invalid")
+    if any(wildcard in text for wildcard in _WILDCARDS):
+        raise ValidationError(
+            _(
+                "The part before the @ cannot contain “*” or “?”: mail tools such as doveadm "
+                "read them as wildcards that match other users."
+            ),
+            code="wildcard",
+        )
     if not _LOCAL_PART.match(text):
         raise ValidationError(
             _(
                 "“%(value)s” is not allowed before the @: use letters, digits and "
-                "!#$&'*+=?^_`{|}~- with single dots between them."
+                "!#$&'+=^_`{|}~- with single dots between them."
             ),
             code="invalid",
             params={"value": value},

@@ -94,11 +94,45 @@ def test_local_parts_are_lowercased(raw, canonical):
         "nul\x00",
         "semi;colon",
         "comma,here",
+        "a*b",  # doveadm -u reads * and ? as wildcards: one user would be many
+        "*",
+        "all?",
+        "?",
     ],
 )
 def test_bad_local_parts_are_refused(raw):
     with pytest.raises(ValidationError):
         normalize_local_part(raw)
+
+
+@pytest.mark.parametrize("raw", ["a*b", "who?"])
+def test_wildcards_are_refused_with_the_reason(raw):
+    with pytest.raises(ValidationError) as info:
+        normalize_local_part(raw)
+    assert "wildcard" in info.value.messages[0]
+    with pytest.raises(ValidationError):
+        normalize_address(f"{raw}@example.com")
+
+
+def test_the_rest_of_atext_stays_allowed():
+    """Shell metacharacters are RFC 5322 atext and in real addresses (o'brien, a+tag);
+    single quotes defuse them in a shell, unlike doveadm's wildcards (domains/names.py)."""
+    local = "a!#$&'+=^_`{|}~-.z"
+    assert normalize_local_part(local) == local
+
+
+def test_dovecot_accepts_exactly_the_local_part_characters():
+    """auth_username_chars (the exported Dovecot file) is the set a local part may use."""
+    from mailadmin.contract.files import DOVECOT_USERNAME_CHARS
+
+    allowed = set()
+    for char in map(chr, range(33, 127)):
+        try:
+            normalize_local_part(f"a{char}b")
+        except ValidationError:
+            continue
+        allowed |= {char, char.upper()}
+    assert set(DOVECOT_USERNAME_CHARS) == allowed | {"@"}
 
 
 def test_catchall_only_where_allowed():

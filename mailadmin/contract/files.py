@@ -372,12 +372,12 @@ def dovecot_sql_conf(target: Target) -> str:
     )
 
 
-# Every character an address may have in mailadmin (domains/names.py: RFC 5322 atext less "/"
-# and "%", letters in either case before %Lu lowercases them). Dovecot's default set is only
-# letters, digits and ".-_@", which refuses the login of o'brien@ or john+work@; the SQL
-# drivers escape %n and %d themselves, this list is a second fence.
+# Every character an address may have in mailadmin (domains/names.py: RFC 5322 atext less "/",
+# "%" and the wildcards "*" and "?", letters in either case before %Lu lowercases them).
+# Dovecot's default set is only letters, digits and ".-_@", which refuses the login of o'brien@
+# or john+work@; the SQL drivers escape %n and %d themselves, this list is a second fence.
 DOVECOT_USERNAME_CHARS = (
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@!#$&'*+=?^`{|}~"
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@!#$&'+=^`{|}~"
 )
 
 
