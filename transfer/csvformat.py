@@ -24,7 +24,9 @@ Columns (only `type` and `name` are required; order is free; an unknown column i
     uid, gid        domain or mailbox owner of delivered mail
 
 The file is UTF-8 (a byte-order mark is allowed); a header that uses `;` instead of `,` (as
-spreadsheets in many locales save) switches the separator to `;`.
+spreadsheets in many locales save) switches the separator to `;`. No cell may hold a control or
+invisible formatting character (mailadmin/text.py), a line break included: no column holds more
+than one line, and a NUL would stop the report from being stored at all (PostgreSQL refuses it).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from pathlib import Path
 from typing import IO
 
 from django.utils.translation import gettext as _
+
+from mailadmin.text import describe, unsafe_character
 
 KINDS = ("domain", "aliasdomain", "mailbox", "alias")
 COLUMNS = (
@@ -62,6 +66,8 @@ COLUMNS = (
 REQUIRED = ("type", "name")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# How much of a refused value a reason quotes.
+QUOTED_MAX = 60
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,34 @@ def escape_cell(value: str) -> str:
     return value
 
 
+def printable(value: str, limit: int | None = None) -> str:
+    """`value` as a report may quote it: every refused character and every lone surrogate
+    escaped (`\\x00`, `\\u202e`), so that the report can be stored and shown as it is."""
+    if limit is not None and len(value) > limit:
+        value = value[:limit] + "…"
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unsafe_character(ch) is not None or "\ud800" <= ch <= "\udfff"
+        else ch
+        for ch in value
+    )
+
+
+def _refused_cell(header: list[str], row: list[str]) -> str | None:
+    """The reason a row holds a character no cell may hold, naming the column and the character."""
+    for name, cell in zip(header, row, strict=True):
+        if cell.isascii() and cell.isprintable():
+            continue  # most cells, at C speed; an ASCII printable character is never refused
+        ch = unsafe_character(cell)
+        if ch is not None:
+            return _("%(column)s: %(character)s is not allowed in a cell (“%(value)s”)") % {
+                "column": name,
+                "character": describe(ch),
+                "value": printable(cell, QUOTED_MAX),
+            }
+    return None
+
+
 def _decoded_lines(raw: IO[bytes]) -> Iterator[str]:
     """Physical lines as text; undecodable bytes survive as lone surrogates, found later."""
     first = True
@@ -121,6 +155,13 @@ def _bad_bytes(cells: Iterable[str]) -> str | None:
 
 
 def _header(row: list[str]) -> list[str]:
+    for cell in row:
+        ch = unsafe_character(cell)
+        if ch is not None:
+            raise HeaderError(
+                _("line 1: %(character)s is not allowed in a column name (“%(value)s”)")
+                % {"character": describe(ch), "value": printable(cell, QUOTED_MAX)}
+            )
     names = [cell.strip().lower() for cell in row]
     unknown = [n for n in names if n not in COLUMNS]
     if unknown:
@@ -189,9 +230,12 @@ def read_records(raw: IO[bytes]) -> Iterator[Record | BadLine]:
                 % {"found": len(row), "expected": width},
             )
             continue
-        yield Record(
-            start, {name: unescape_cell(cell) for name, cell in zip(header, row, strict=True)}
-        )
+        cells = [unescape_cell(cell) for cell in row]
+        refused = _refused_cell(header, cells)
+        if refused:
+            yield BadLine(start, refused)
+            continue
+        yield Record(start, dict(zip(header, cells, strict=True)))
 
 
 class CsvFile:

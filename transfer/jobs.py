@@ -7,6 +7,11 @@ check writes nothing and the import is one transaction, so a crash leaves no hal
 
 Small files (up to `inline_rows()` rows) are checked and imported inside the web request; the
 worker is only needed for large files.
+
+Whatever goes wrong inside one job ends that job: `check` and `write` never raise, a job they
+cannot finish is marked failed with a message (the traceback goes to the log), so that neither
+the upload's request nor the worker's loop stops on it, and the job is not taken up for ever.
+The stored report quotes values escaped (csvformat.printable): PostgreSQL refuses a NUL in JSON.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from transfer.csvformat import CsvFile, HeaderError
+from transfer.csvformat import CsvFile, HeaderError, printable
 from transfer.importer import Importer, ImportRejected, Report
 from transfer.models import ImportJob, JobState
 
@@ -80,14 +87,46 @@ class ProgressWriter:
             self.side = None
 
 
+def start(*, owner: Any, filename: str, data: bytes, language: str) -> ImportJob:
+    """A job for an uploaded file; a small file is checked at once, inside the request.
+
+    Never raises for the file's sake: whatever is wrong with it ends up in the job's report.
+    """
+    job = ImportJob.objects.create(
+        owner=owner, filename=filename[:255], data=data, language=language
+    )
+    try:
+        job.total = CsvFile(data=data).count() if data else 0
+        job.save(update_fields=["total", "updated_at"])
+    except Exception:
+        log.exception("import job %s: the file could not be counted", job.pk)
+        reason = _("internal error while checking; see the server's log")
+        _end(job, JobState.FAILED, _failure(reason))
+        return job
+    if job.total <= inline_rows() and claim_for_request(job):
+        check(job, progress=False)
+    return job
+
+
 def _importer(job: ImportJob, progress: ProgressWriter | None) -> Importer:
     source = CsvFile(data=bytes(job.data))
     return Importer(source, actor=job.owner, progress=progress, total=job.total or None)
 
 
+def _storable(value: Any) -> Any:
+    """The report's dict with every string escaped where the database or a page would choke."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def _finish(job: ImportJob, state: str, report: Report, *, wipe: bool) -> None:
     job.state = state
-    job.report = report.to_dict()
+    job.report = _storable(report.to_dict())
     job.phase = ""
     job.done = job.total
     update = ["state", "report", "phase", "done", "updated_at"]
@@ -97,10 +136,34 @@ def _finish(job: ImportJob, state: str, report: Report, *, wipe: bool) -> None:
     job.save(update_fields=update)
 
 
+def _end(job: ImportJob, state: str, report: Report) -> None:
+    """End a job that `_finish` could not end: one plain UPDATE, the file wiped."""
+    job.state = state
+    job.report = _storable(report.to_dict())
+    job.phase = ""
+    job.data = b""
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=state, report=job.report, phase="", data=b"", updated_at=timezone.now()
+    )
+
+
+def _failure(reason: str) -> Report:
+    report = Report()
+    report.error(0, reason)
+    return report
+
+
 def check(job: ImportJob, *, progress: bool = True) -> ImportJob:
-    """The dry run: fill the job's report; nothing is written but the job."""
+    """The dry run: fill the job's report; nothing is written but the job. Never raises."""
     with translation.override(job.language or None):
-        return _check(job, progress=progress)
+        try:
+            return _check(job, progress=progress)
+        except Exception:
+            # A job that fails for a reason of its own must not be retried for ever.
+            log.exception("import job %s: the check failed", job.pk)
+            reason = _("internal error while checking; see the server's log")
+            _end(job, JobState.FAILED, _failure(reason))
+            return job
 
 
 def _check(job: ImportJob, *, progress: bool) -> ImportJob:
@@ -113,13 +176,6 @@ def _check(job: ImportJob, *, progress: bool) -> ImportJob:
         except HeaderError as exc:
             report = Report()
             report.error(1, str(exc))
-        except Exception:
-            # A job that fails for a reason of its own must not be retried for ever.
-            log.exception("import job %s: the check failed", job.pk)
-            report = Report()
-            report.error(0, "internal error while checking; see the worker's log")
-            _finish(job, JobState.FAILED, report, wipe=True)
-            return job
         _finish(job, JobState.CHECKED, report, wipe=False)
     finally:
         if writer is not None:
@@ -128,9 +184,16 @@ def _check(job: ImportJob, *, progress: bool) -> ImportJob:
 
 
 def write(job: ImportJob, *, progress: bool = True) -> ImportJob:
-    """The import itself, all or nothing; the file is wiped afterwards either way."""
+    """The import itself, all or nothing; the file is wiped afterwards either way. Never
+    raises."""
     with translation.override(job.language or None):
-        return _write(job, progress=progress)
+        try:
+            return _write(job, progress=progress)
+        except Exception:
+            log.exception("import job %s: the import failed; nothing was written", job.pk)
+            reason = _("internal error while importing; nothing was written")
+            _end(job, JobState.FAILED, _failure(reason))
+            return job
 
 
 def _write(job: ImportJob, *, progress: bool) -> ImportJob:
@@ -138,22 +201,27 @@ def _write(job: ImportJob, *, progress: bool) -> ImportJob:
     try:
         try:
             report = _importer(job, writer).commit()
-            _finish(job, JobState.DONE, report, wipe=True)
         except ImportRejected as exc:
             _finish(job, JobState.FAILED, exc.report, wipe=True)
         except HeaderError as exc:
             report = Report()
             report.error(1, str(exc))
             _finish(job, JobState.FAILED, report, wipe=True)
-        except Exception:
-            log.exception("import job %s: the import failed; nothing was written", job.pk)
-            report = Report()
-            report.error(0, "internal error while importing; nothing was written")
-            _finish(job, JobState.FAILED, report, wipe=True)
+        else:
+            _finish_done(job, report)
     finally:
         if writer is not None:
             writer.close()
     return job
+
+
+def _finish_done(job: ImportJob, report: Report) -> None:
+    """The import is committed: whatever happens to its report, the job is done."""
+    try:
+        _finish(job, JobState.DONE, report, wipe=True)
+    except Exception:
+        log.exception("import job %s: imported, but its report could not be stored", job.pk)
+        _end(job, JobState.DONE, Report(rows=report.rows, created=report.created, committed=True))
 
 
 def _claim(job: ImportJob, before: str, after: str) -> bool:

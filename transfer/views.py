@@ -18,7 +18,7 @@ from mailadmin.access import panel_admin_required, superadmin_required
 from mailadmin.rendering import redirect_after_post, render_page
 from transfer import jobs
 from transfer.backup import write_backup
-from transfer.csvformat import COLUMNS, CsvFile, escape_cell
+from transfer.csvformat import COLUMNS, escape_cell
 from transfer.exporter import export_rows
 from transfer.forms import UploadForm
 from transfer.importer import Report
@@ -36,20 +36,15 @@ def index(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read()
-        # panel_admin_required let only a logged-in user through.
-        owner = cast(Any, request.user)
-        job = ImportJob.objects.create(
-            owner=owner,
-            filename=upload.name[:255],
-            data=data,
+        # A small file is checked at once; a large one waits for the worker. Whatever the file
+        # holds, the answer is the job's page: its problems are in the job's report.
+        job = jobs.start(
+            # panel_admin_required let only a logged-in user through.
+            owner=cast(Any, request.user),
+            filename=upload.name,
+            data=upload.read(),
             language=translation.get_language() or "",
         )
-        job.total = CsvFile(data=data).count() if data else 0
-        job.save(update_fields=["total"])
-        if job.total <= jobs.inline_rows() and jobs.claim_for_request(job):
-            # A small file is checked at once; a large one waits for the worker.
-            jobs.check(job, progress=False)
         return redirect_after_post(request, reverse("transfer:job", args=[job.pk]))
     context = {
         "form": form,

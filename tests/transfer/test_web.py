@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from domains.models import Domain
 from mailboxes.models import Mailbox
@@ -22,6 +22,14 @@ from transfer.models import ImportJob, JobState
 pytestmark = pytest.mark.django_db
 
 HASH = "{PLAIN-MD5}5f4dcc3b5aa765d61d8327deb882cf99"
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A request in Ukrainian leaves the language active in this thread (LocaleMiddleware
+    activates it and nothing deactivates it): later tests would read Ukrainian messages."""
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture
@@ -236,3 +244,114 @@ def test_the_worker_reports_in_the_uploaders_language(superadmin, settings) -> N
     jobs.run_one()
     job.refresh_from_db()
     assert "не є адресою електронної пошти" in job.report["errors"][0][1]
+
+
+# --- bad characters in the file ------------------------------------------------------------------
+
+COLUMNS_AND_ROWS = [
+    ("type", "mail\x00box,n@web.example,{hash}"),
+    ("name", "mailbox,n\x00@web.example,{hash}"),
+    ("password", "mailbox,n@web.example,pass\x00word-long-enough"),
+    ("display_name", "mailbox,n@web.example,{hash},Na\x00me"),
+]
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x01", "\x1b", "\x7f", "\x85", "\u202e", "\u200b"])
+def test_a_control_character_in_a_cell_is_a_bad_line_naming_it(superadmin, character) -> None:
+    client = client_for(superadmin)
+    response = upload(
+        client,
+        "type,name,password,display_name\ndomain,web.example,,\n"
+        f"mailbox,ok@web.example,{HASH},Fine\n"
+        f"mailbox,n@web.example,{HASH},Na{character}me\n",
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.state == JobState.CHECKED and job.report["error_count"] == 1
+    [[line, reason]] = job.report["errors"]
+    assert line == 4
+    assert f"U+{ord(character):04X}" in reason and "display_name" in reason
+    assert character not in reason  # quoted escaped, never as itself
+    page = client.get(reverse("transfer:job", args=[job.pk]))
+    assert page.status_code == 200 and "Import now" not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "mail\x00box,n@web.example,{hash},",
+        "mailbox,n\x00@web.example,{hash},",
+        "mailbox,n@web.example,pass\x00word long enough,",
+        "mailbox,n@web.example,{hash}\x00,",
+        'mailbox,n@web.example,{hash},"two\nlines"',
+        "alias,a@web.example,,x@web.example\x00",
+        "domain,other\x00.example,,",
+        "aliasdomain,alias.example,,\x00",
+    ],
+)
+def test_a_nul_in_any_column_never_breaks_the_upload(superadmin, row) -> None:
+    client = client_for(superadmin)
+    response = upload(
+        client,
+        "type,name,password,display_name\ndomain,web.example,,\n" + row.format(hash=HASH) + "\n",
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.state == JobState.CHECKED and job.report["error_count"] >= 1
+    assert all(line == 3 for line, _reason in job.report["errors"])
+    assert "\x00" not in str(job.report)
+
+
+def test_a_nul_in_the_header_is_a_failed_check_not_a_server_error(superadmin) -> None:
+    response = upload(client_for(superadmin), "type,na\x00me\ndomain,web.example\n")
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.state == JobState.CHECKED and job.report["error_count"] == 1
+    assert "\x00" not in str(job.report)
+
+
+def test_the_stored_report_never_holds_a_nul_whatever_the_reason_quotes(
+    superadmin, monkeypatch
+) -> None:
+    """A reason that quotes a value holding NUL (from any check, present or future) is stored
+    with the character escaped: PostgreSQL refuses \\u0000 in JSON."""
+    from transfer.importer import Importer, Report
+
+    def validate(self) -> Report:
+        report = Report(rows=1)
+        report.error(2, "name: “a\x00b\ud800\u202e” is not an e-mail address.")
+        return report
+
+    monkeypatch.setattr(Importer, "validate", validate)
+    upload(client_for(superadmin), "type,name\ndomain,web.example\n")
+    job = ImportJob.objects.get()
+    assert job.state == JobState.CHECKED
+    assert job.report["errors"] == [[2, "name: “a\\x00b\\ud800\\u202e” is not an e-mail address."]]
+
+
+def test_a_failing_check_marks_the_job_failed_and_answers_the_upload(
+    superadmin, monkeypatch
+) -> None:
+    """Whatever goes wrong inside the check, the upload gets its page and the job its end."""
+    from django.db import DataError
+
+    def finish(*args, **kwargs) -> None:
+        raise DataError("the database refused the report")
+
+    monkeypatch.setattr(jobs, "_finish", finish)
+    response = upload(client_for(superadmin), "type,name\ndomain,web.example\n")
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.state == JobState.FAILED and job.data == b""
+    assert job.report["error_count"] == 1 and "internal error" in job.report["errors"][0][1]
+
+
+def test_a_refused_character_is_reported_in_the_uploaders_language(superadmin) -> None:
+    client = client_for(superadmin)
+    data = SimpleUploadedFile(
+        "x.csv", b"type,name\ndomain,a\x00.example\n", content_type="text/csv"
+    )
+    client.post(reverse("transfer:index"), {"file": data}, HTTP_ACCEPT_LANGUAGE="uk")
+    [[line, reason]] = ImportJob.objects.get().report["errors"]
+    assert line == 2
+    assert reason == "name: U+0000 (control character) не дозволено в клітинці («a\\x00.example»)"
