@@ -42,6 +42,17 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def env_header(name: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto: https` as Django wants it, ("HTTP_X_FORWARDED_PROTO", "https")."""
+    value = env(name).strip()
+    if not value:
+        return None
+    header, _sep, expected = value.partition(":")
+    if not header.strip() or not expected.strip():
+        raise ImproperlyConfigured(f"{name} must look like 'X-Forwarded-Proto: https'")
+    return "HTTP_" + header.strip().upper().replace("-", "_"), expected.strip()
+
+
 def read_secret_key() -> str:
     """SECRET_KEY from the environment, else a key file under var/ made once with mode 0600."""
     if key := env("SECRET_KEY"):
@@ -81,12 +92,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mailadmin.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: every response but a static file's is "no-store".
+    "mailadmin.middleware.NoStoreMiddleware",
+    # A 400 for a control character in the path, the query or a form, before any view runs.
+    "mailadmin.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mailadmin.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -140,10 +157,28 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and env_bool("HTTPS", False))
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- HTTPS and the browser (docs/operators.md, "Serving the panel over HTTPS") -------------------
+# Served over HTTPS, directly or behind a TLS proxy: plain http is redirected, HSTS is sent and
+# the session and CSRF cookies travel only over TLS.
+MAILADMIN_HTTPS = env_bool("MAILADMIN_HTTPS")
+SECURE_SSL_REDIRECT = MAILADMIN_HTTPS
+SECURE_HSTS_SECONDS = env_int("MAILADMIN_HSTS_SECONDS", 365 * 24 * 3600) if MAILADMIN_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("MAILADMIN_HSTS_INCLUDE_SUBDOMAINS")
+SESSION_COOKIE_SECURE = MAILADMIN_HTTPS
+CSRF_COOKIE_SECURE = MAILADMIN_HTTPS
+# The header by which a TLS-terminating proxy says "this came over https". Only for a proxy
+# that sets it on every request and drops it from clients: anyone else could send it.
+SECURE_PROXY_SSL_HEADER = env_header("MAILADMIN_PROXY_SSL_HEADER")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Admins' and owners' sessions end after this long without a request, and this long after the
+# login whatever happens (mailadmin.middleware.SessionTimeoutMiddleware).
+MAILADMIN_SESSION_IDLE_SECONDS = env_int("MAILADMIN_SESSION_IDLE_SECONDS", 1800)
+MAILADMIN_SESSION_MAX_SECONDS = env_int("MAILADMIN_SESSION_MAX_SECONDS", 12 * 3600)
+SESSION_COOKIE_AGE = MAILADMIN_SESSION_MAX_SECONDS
 
 LOGGING = {
     "version": 1,
@@ -175,6 +210,8 @@ MAILADMIN_TRUSTED_PROXIES = env_list("MAILADMIN_TRUSTED_PROXIES")
 # mode 0600); point `manage.py export_maps --out` at the same folder so both agree.
 MAILADMIN_EXPORT_DIR = Path(env("MAILADMIN_EXPORT_DIR", str(VAR_DIR / "export")))
 
+if MAILADMIN_SESSION_IDLE_SECONDS < 1 or MAILADMIN_SESSION_MAX_SECONDS < 1:
+    raise ImproperlyConfigured("the session lifetimes must be at least one second")
 if MAILADMIN_MIN_UID < 1:
     raise ImproperlyConfigured(
         "MAILADMIN_MIN_UID must be at least 1: mail is never delivered as root"
