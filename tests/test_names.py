@@ -109,7 +109,7 @@ def test_bad_local_parts_are_refused(raw):
 def test_wildcards_are_refused_with_the_reason(raw):
     with pytest.raises(ValidationError) as info:
         normalize_local_part(raw)
-    assert "wildcard" in info.value.messages[0]
+    assert info.value.code == "wildcard"  # its own message, which names doveadm
     with pytest.raises(ValidationError):
         normalize_address(f"{raw}@example.com")
 
