@@ -280,10 +280,15 @@ def alias_domain_grant_get(*, user: User | None, domain: Domain, pk: int) -> Ali
         raise Http404("no such grant") from None
 
 
-def alias_domain_grants_all() -> QuerySet[AliasDomainGrant]:
-    """Every grant with its domain and `in_use` (the operator's CLI)."""
+def alias_domain_grants_all() -> list[tuple[str, str, bool]]:
+    """(name, domain, added as an alias domain) of every grant, by name (the operator's CLI)."""
     in_use = AliasDomain.objects.filter(name=OuterRef("name"))
-    return AliasDomainGrant.objects.select_related("domain").annotate(in_use=Exists(in_use))
+    rows = (
+        AliasDomainGrant.objects.annotate(in_use=Exists(in_use))
+        .order_by("name")
+        .values_list("name", "domain__name", "in_use")
+    )
+    return list(rows)
 
 
 def alias_domain_grant_by_name(*, user: User | None, name: str) -> AliasDomainGrant:

@@ -50,7 +50,10 @@ def check_alias_domain_allowed(*, actor: Actor, name: str, target_pk: int | None
     """
     if _is_superadmin(actor):
         return
-    if not AliasDomainGrant.objects.filter(name=name, domain_id=target_pk).exists():
+    if (
+        target_pk is None
+        or not AliasDomainGrant.objects.filter(name=name, domain_id=target_pk).exists()
+    ):
         raise ValidationError(
             {
                 "name": _(

@@ -66,9 +66,7 @@ class PlainTextValidator:
             )
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, PlainTextValidator) and other.allow_newlines == self.allow_newlines
-        )
+        return isinstance(other, PlainTextValidator) and other.allow_newlines == self.allow_newlines
 
     def __hash__(self) -> int:
         return hash(("PlainTextValidator", self.allow_newlines))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -22,7 +22,9 @@ from mailadmin.writes import check_owner_id, not_yours, save_checked
 from mailboxes import passwords
 from mailboxes.loops import check_alias_expansion
 from mailboxes.models import Alias, AliasDestination, Mailbox, StorageFormat
+from mailboxes.paths import canonical_path
 from mailboxes.quota import format_size
+from mailboxes.storage import check_owner_ids, path_conflict
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -97,22 +99,6 @@ def _check_quota(domain: Domain, quota: int, *, replacing: Mailbox | None = None
             )
 
 
-def _require_superuser_for_owner_ids(actor: Actor, *changes: object) -> None:
-    """A mailbox's uid/gid decides as whom mail is written on disk: superadmins only, as for
-    a domain's. A domain admin could otherwise write into another domain's files."""
-    if any(change not in (None, False) for change in changes) and not (
-        actor is None or getattr(actor, "is_superuser", False)
-    ):
-        raise PermissionDenied(_("Only a superadmin can set a mailbox's uid or gid."))
-
-
-def mailbox_path(domain_name: str, local_part: str, storage_format: str) -> str:
-    """Where the mailbox lives under the mail base; a trailing slash tells Postfix Maildir."""
-    if storage_format == StorageFormat.MAILDIR:
-        return f"{domain_name}/{local_part}/"
-    return f"{domain_name}/{local_part}/mbox"
-
-
 @transaction.atomic
 def mailbox_create(
     *,
@@ -130,7 +116,7 @@ def mailbox_create(
     """Create a mailbox; returns it and the generated password when none was given."""
     local_part, domain_name = _address_or_error(address, "address")
     domain = _hosted_domain_for_update(actor, domain_name, "address")
-    _require_superuser_for_owner_ids(actor, uid, gid)
+    check_owner_ids(actor, uid, gid)
     if storage_format not in StorageFormat.values:
         raise ValidationError({"format": _("Choose maildir or mbox.")})
     if domain.mailboxes.filter(local_part=local_part).exists():
@@ -162,6 +148,16 @@ def mailbox_create(
             password = generated = passwords.generate_password()
         check_password(password)
         stored = passwords.hash_password(password)
+    path = canonical_path(domain.name, local_part, storage_format)
+    holder = path_conflict(domain=domain.name, local_part=local_part, path=path)
+    if holder is not None:
+        # A mailbox imported with a path of its own sits where this one's mail would go.
+        raise ValidationError(
+            {
+                "address": _("The mail directory %(path)s belongs to the mailbox %(other)s.")
+                % {"path": path, "other": holder.address}
+            }
+        )
     mailbox = Mailbox(
         domain=domain,
         local_part=local_part,
@@ -169,7 +165,7 @@ def mailbox_create(
         password=stored,
         quota=quota,
         format=storage_format,
-        path=mailbox_path(domain.name, local_part, storage_format),
+        path=path,
         uid=check_owner_id(uid, field="uid"),
         gid=check_owner_id(gid, field="gid"),
         active=active,
@@ -230,7 +226,7 @@ def mailbox_update(
     active: bool | None = None,
 ) -> Mailbox:
     mailbox = _mailbox_for_update(actor, mailbox)
-    _require_superuser_for_owner_ids(actor, uid, gid, clear_uid, clear_gid)
+    check_owner_ids(actor, uid, gid, clear_uid, clear_gid)
     watched = ("name", "quota", "uid", "gid", "active")
     before = {field: getattr(mailbox, field) for field in watched}
     if name is not None:

@@ -32,6 +32,18 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in Ukrainian leaves Ukrainian
+    active in the thread, and a later test would read its messages translated."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _uses_database(item: pytest.Item) -> bool:
     names = getattr(item, "fixturenames", ())
     return (

@@ -146,7 +146,7 @@ def parse_count(cells: dict[str, str], column: str) -> int:
     text = cells.get(column, "").strip()
     if not text:
         return 0
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²".isdigit(), but int("²") fails
         raise ValidationError(
             _("%(column)s: “%(value)s” is not a whole number (0 or empty: no limit).")
             % {"column": column, "value": text}
@@ -168,7 +168,7 @@ def parse_owner(cells: dict[str, str], column: str) -> int | None:
     text = cells.get(column, "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²".isdigit(), but int("²") fails
         raise ValidationError(
             _("%(column)s: “%(value)s” is not a number.") % {"column": column, "value": text}
         )

@@ -70,7 +70,7 @@ class World:
             imap.login(address, password)
             status, data = imap.select("INBOX")
             assert status == "OK", data
-            return int(data[0])
+            return int(data[0] or b"0")
 
 
 @pytest.fixture(scope="module", params=["pgsql", "mysql"])
@@ -84,7 +84,7 @@ def world(
     mail_base = Path(tempfile.mkdtemp(prefix="mailadmin-vmail-"))
     mail_base.chmod(0o755)
     try:
-        run_with_secrets(db, SEED, work, PASSWORDS)
+        run_with_secrets(db, SEED, work, dict[str, object](PASSWORDS))
         _deliver_one_message(mail_base / "b.test" / "bob")
         out = work / "out"
         db.manage(

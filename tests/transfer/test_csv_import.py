@@ -297,3 +297,26 @@ def test_command_as_a_domain_admin_and_private_export(tmp_path: Path) -> None:
     call_command("export_csv", "--out", str(out), stderr=io.StringIO())
     assert out.stat().st_mode & 0o777 == 0o600
     assert out.read_text().splitlines()[1].startswith("domain,mine.example,")
+
+
+def test_an_alias_loop_is_refused_as_the_services_refuse_it() -> None:
+    """Within the file, and closing a loop with an alias already stored (mailboxes/loops.py)."""
+    f.domain("loop.example")
+    text = (
+        "type,name,destinations\n"
+        "alias,a@loop.example,b@loop.example\n"
+        "alias,b@loop.example,a@loop.example\n"
+    )
+    found = rejected(text)
+    assert set(found) == {2, 3}
+    assert found[2].startswith(
+        "destinations: Mail to a@loop.example would go round a loop: "
+        "a@loop.example → b@loop.example → a@loop.example."
+    )
+    f.alias("c@loop.example", "d@loop.example")
+    found = rejected("type,name,destinations\nalias,d@loop.example,c@loop.example\n")
+    assert "d@loop.example → c@loop.example → d@loop.example" in found[2]
+    # A copy kept in a mailbox stops the expansion: no loop.
+    f.mailbox("m@loop.example")
+    report = run("type,name,destinations\nalias,m@loop.example,m@loop.example c@loop.example\n")
+    assert report.committed

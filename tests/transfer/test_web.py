@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from domains.models import Domain
 from mailboxes.models import Mailbox
@@ -22,14 +22,6 @@ from transfer.models import ImportJob, JobState
 pytestmark = pytest.mark.django_db
 
 HASH = "{PLAIN-MD5}5f4dcc3b5aa765d61d8327deb882cf99"
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    """A request in Ukrainian leaves the language active in this thread (LocaleMiddleware
-    activates it and nothing deactivates it): later tests would read Ukrainian messages."""
-    yield
-    translation.activate("en")
 
 
 @pytest.fixture

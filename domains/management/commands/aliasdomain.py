@@ -72,8 +72,8 @@ class Command(SubcommandCommand):
 
     def handle_allowed(self, options: dict[str, Any]) -> None:
         rows = [
-            (domain_label(g.name), domain_label(g.domain.name), yes_no(g.in_use))
-            for g in alias_domain_grants_all()
+            (domain_label(name), domain_label(domain), yes_no(in_use))
+            for name, domain, in_use in alias_domain_grants_all()
         ]
         if not rows:
             self.stdout.write("No names allowed.")
