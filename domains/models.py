@@ -66,6 +66,19 @@ class Domain(models.Model):
     # Owner of delivered mail for this domain's mailboxes; NULL falls back to ServerSettings.
     uid = models.PositiveIntegerField(_("uid"), null=True, blank=True)
     gid = models.PositiveIntegerField(_("gid"), null=True, blank=True)
+    # Relay and backup-MX domains: True accepts every recipient (the next hop bounces the
+    # unknown ones later, as backscatter); False accepts only the local parts listed in
+    # relay_recipients. Hosted domains ignore it. Migration 0009 set it for the relay and
+    # backup domains that existed before the lists, so their mail kept flowing.
+    relay_accept_any = models.BooleanField(
+        _("accept every recipient"),
+        default=False,
+        help_text=_(
+            "Relay and backup-MX domains only: accept mail for any local part, not only the "
+            "listed recipients. Unknown recipients are then bounced later by the next hop, "
+            "to senders who are often forged (backscatter)."
+        ),
+    )
     admins = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="administered_domains",
@@ -181,6 +194,54 @@ class AliasDomainGrant(models.Model):
     @property
     def display_name(self) -> str:
         return domain_to_unicode(self.name)
+
+
+class RelayRecipient(models.Model):
+    """A local part that a relay or backup-MX domain accepts mail for.
+
+    Postfix's relay_recipient_maps reads these rows through the contract views: unless the
+    domain accepts every recipient (Domain.relay_accept_any), mail for any other local part of
+    the domain is refused at RCPT TO instead of being accepted and bounced later.
+    """
+
+    domain = models.ForeignKey(
+        Domain,
+        on_delete=models.CASCADE,
+        related_name="relay_recipients",
+        verbose_name=_("domain"),
+        # The unique (domain, local_part) index serves every domain_id lookup.
+        db_index=False,
+    )
+    local_part = models.CharField(_("local part"), max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain__name", "local_part"]
+        verbose_name = _("relay recipient")
+        verbose_name_plural = _("relay recipients")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain", "local_part"], name="relayrecipient_address_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(local_part=Lower("local_part")),
+                name="relayrecipient_local_part_lowercase",
+            ),
+            models.CheckConstraint(
+                condition=~Q(local_part=""), name="relayrecipient_local_part_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain.name}"
+
+    @property
+    def display_address(self) -> str:
+        return f"{self.local_part}@{self.domain.display_name}"
 
 
 class DomainUsage(models.Model):
