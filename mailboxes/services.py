@@ -378,6 +378,11 @@ def alias_set_destinations(*, actor: Actor, alias: Alias, destinations: Iterable
 @transaction.atomic
 def alias_set_active(*, actor: Actor, alias: Alias, active: bool) -> Alias:
     alias = _alias_for_update(actor, alias)
+    if active and not alias.active:
+        # Switching an alias on adds its destinations to what Postfix expands: the same
+        # loop rule as writing them.
+        destinations = list(alias.destinations.values_list("address", flat=True))
+        check_alias_expansion(address=alias.address, destinations=destinations, actor=actor)
     if alias.active != active:
         record(
             actor=actor,

@@ -278,6 +278,28 @@ def test_changing_destinations_can_close_a_loop(x) -> None:
     assert list(alias.destinations.values_list("address", flat=True)) == ["elsewhere@out.example"]
 
 
+def test_switching_an_alias_on_can_close_a_loop(x, client) -> None:
+    """b was written while switched off and a was written while b answered nothing: switching
+    b on would close a -> b -> a, so it is refused, in the service and on the panel."""
+    b = factories.alias("b@x.example", "a@x.example", active=False)
+    factories.alias("a@x.example", "b@x.example")
+    with pytest.raises(
+        ValidationError, match=re.escape(path("b@x.example", "a@x.example", "b@x.example"))
+    ):
+        ms.alias_set_active(actor=None, alias=b, active=True)
+    b.refresh_from_db()
+    assert not b.active
+    client.force_login(factories.domain_admin("xadmin", x))
+    response = client.post(f"/domains/x.example/aliases/{b.pk}/toggle/", follow=True)
+    assert response.status_code == 200
+    assert "would go round a loop" in response.content.decode()
+    b.refresh_from_db()
+    assert not b.active
+    # Switching it off, or on again once the loop is gone, is not refused.
+    Alias.objects.get(local_part="a").delete()
+    ms.alias_set_active(actor=None, alias=b, active=True)
+
+
 def test_a_copy_kept_in_the_mailbox_breaks_the_loop(x) -> None:
     """a@x.example lists itself: Postfix keeps it and does not expand it again, so mail that
     comes back to it through b@x.example stops there and is delivered once."""

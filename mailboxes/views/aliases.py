@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -119,17 +120,28 @@ def alias_edit(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
     return render(request, "mailboxes/alias_edit.html", context)
 
 
+def _flash_state(request: HttpRequest, alias: Alias) -> None:
+    if alias.active:
+        flash(request, _("Alias %(address)s enabled.") % {"address": alias_label(alias)})
+    else:
+        flash(request, _("Alias %(address)s disabled.") % {"address": alias_label(alias)})
+
+
 @panel_admin_required
 @require_POST
 def alias_toggle(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
     the_domain = domain_from_url(request, domain)
     alias = selectors.alias_in_domain(user=request.user, domain=the_domain, pk=pk)
-    services.alias_set_active(actor=actor(request), alias=alias, active=not alias.active)
+    refused = False
+    try:
+        services.alias_set_active(actor=actor(request), alias=alias, active=not alias.active)
+    except ValidationError as exc:
+        # Only switching on can be refused: it would close an alias loop.
+        messages.error(request, " ".join(exc.messages))
+        refused = True
     alias = selectors.alias_in_domain(user=request.user, domain=the_domain, pk=pk)
-    if alias.active:
-        flash(request, _("Alias %(address)s enabled.") % {"address": alias_label(alias)})
-    else:
-        flash(request, _("Alias %(address)s disabled.") % {"address": alias_label(alias)})
+    if not refused:
+        _flash_state(request, alias)
     if is_htmx(request):
         if request.POST.get("from") == "catchall":
             # The catch-all box and its row both show the state: reload the page's parts.
