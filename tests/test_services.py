@@ -311,6 +311,11 @@ def test_domain_admin_sees_and_touches_only_their_domains():
     # and in their own domain everything works
     ms.mailbox_create(actor=admin, address="b@mine.example", password=f.PASSWORD)
     ms.alias_create(actor=admin, address="x@mine.example", destinations=["b@mine.example"])
+    # an alias domain once a superadmin granted its name (tests/panel/test_alias_domain_grants.py)
+    refused(
+        ds.alias_domain_create, actor=admin, name="alias-of-mine.example", target="mine.example"
+    )
+    ds.alias_domain_grant_create(actor=None, name="alias-of-mine.example", domain=mine)
     ds.alias_domain_create(actor=admin, name="alias-of-mine.example", target="mine.example")
 
 
