@@ -61,6 +61,15 @@ class DomainSettingsForm(forms.Form):
         required=False,
         help_text=_("Postfix next hop, e.g. smtp:[mx.example.net]:25. Needed for relayed domains."),
     )
+    relay_accept_any = forms.BooleanField(
+        label=_("Accept every recipient (relay and backup MX)"),
+        required=False,
+        help_text=_(
+            "Off: only the listed relay recipients are accepted, mail for other addresses is "
+            "refused at once. On: mail for any address is accepted and the next hop bounces "
+            "the unknown ones later, often to forged senders (backscatter)."
+        ),
+    )
     max_mailboxes = forms.IntegerField(
         label=_("Max mailboxes"), min_value=0, initial=0, help_text=_("0: no limit")
     )
@@ -125,6 +134,7 @@ def settings_initial(domain: Any) -> dict[str, Any]:
             "description",
             "delivery",
             "transport",
+            "relay_accept_any",
             "max_mailboxes",
             "max_aliases",
             "max_mailbox_quota",
@@ -133,3 +143,13 @@ def settings_initial(domain: Any) -> dict[str, Any]:
             "gid",
         )
     }
+
+
+class RelayRecipientForm(forms.Form):
+    """One local part of a relay domain; domains.relay normalises and checks it."""
+
+    local_part = forms.CharField(
+        label=_("Local part"),
+        max_length=64,
+        help_text=_("The part before the @, e.g. info for info@example.com."),
+    )

@@ -15,7 +15,14 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from domains.models import AliasDomain, AliasDomainGrant, Delivery, Domain, DomainUsage
+from domains.models import (
+    AliasDomain,
+    AliasDomainGrant,
+    Delivery,
+    Domain,
+    DomainUsage,
+    RelayRecipient,
+)
 from domains.names import normalize_domain
 
 User = AbstractBaseUser | AnonymousUser
@@ -338,3 +345,35 @@ def domain_is_known(*, name: str) -> bool:
     return (
         Domain.objects.filter(name=name).exists() or AliasDomain.objects.filter(name=name).exists()
     )
+
+
+def relay_recipient_list(
+    *, user: User | None, domain: Domain, search: str = ""
+) -> QuerySet[RelayRecipient]:
+    """The relay recipients of `domain` (a domain the user may see), by local part; the
+    unique (domain, local_part) index serves the filter and the order."""
+    qs = RelayRecipient.objects.filter(domain__in=domains_visible_to(user), domain=domain)
+    term = search.strip().lower()
+    if term:
+        qs = qs.filter(local_part__contains=term.split("@", 1)[0])
+    return qs.order_by("local_part")
+
+
+def relay_recipient_get(*, user: User | None, domain: Domain, pk: int) -> RelayRecipient:
+    try:
+        return relay_recipient_list(user=user, domain=domain).select_related("domain").get(pk=pk)
+    except RelayRecipient.DoesNotExist:
+        raise Http404("no such relay recipient") from None
+
+
+def relay_recipient_by_local_part(
+    *, user: User | None, domain: Domain, local_part: str
+) -> RelayRecipient:
+    try:
+        return (
+            relay_recipient_list(user=user, domain=domain)
+            .select_related("domain")
+            .get(local_part=local_part.strip().lower())
+        )
+    except RelayRecipient.DoesNotExist:
+        raise Http404("no such relay recipient") from None

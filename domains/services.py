@@ -80,7 +80,10 @@ def domain_create(
     uid: int | None = None,
     gid: int | None = None,
     active: bool = True,
+    relay_accept_any: bool = False,
 ) -> Domain:
+    """A new relay or backup-MX domain accepts only its listed recipients (domains/relay.py)
+    unless `relay_accept_any`: accepting any means bouncing the unknown ones later."""
     _require_superuser(actor)
     try:
         canonical = normalize_domain(name)
@@ -117,6 +120,7 @@ def domain_create(
         uid=check_owner_id(uid, field="uid"),
         gid=check_owner_id(gid, field="gid"),
         active=active,
+        relay_accept_any=relay_accept_any,
     )
     save_checked(domain, conflict=_("The domain %(name)s already exists.") % {"name": canonical})
     record(
@@ -139,6 +143,9 @@ _SUPERADMIN_ONLY = {
     "max_mailbox_quota",
     "total_quota",
     "active",
+    # Accepting every recipient of a relay domain makes this server bounce mail for unknown
+    # addresses to forged senders (backscatter): a superadmin's choice, like the delivery.
+    "relay_accept_any",
 }
 _UPDATABLE = {
     "description",
@@ -151,6 +158,7 @@ _UPDATABLE = {
     "uid",
     "gid",
     "active",
+    "relay_accept_any",
 }
 
 

@@ -13,4 +13,19 @@ urlpatterns = [
     path("domains/<str:name>/edit/", views.domain_edit, name="edit"),
     path("domains/<str:name>/toggle/", views.domain_toggle, name="toggle"),
     path("domains/<str:name>/delete/", views.domain_delete, name="delete"),
+    path(
+        "domains/<str:name>/relay-recipients/",
+        views.relay_recipient_list,
+        name="relay_recipients",
+    ),
+    path(
+        "domains/<str:name>/relay-recipients/add/",
+        views.relay_recipient_add,
+        name="relay_recipient_add",
+    ),
+    path(
+        "domains/<str:name>/relay-recipients/<int:pk>/delete/",
+        views.relay_recipient_delete,
+        name="relay_recipient_delete",
+    ),
 ]

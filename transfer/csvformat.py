@@ -2,9 +2,10 @@
 
 Columns (only `type` and `name` are required; order is free; an unknown column is an error):
 
-    type            domain, mailbox, alias or aliasdomain
+    type            domain, mailbox, alias, aliasdomain or relayrecipient
     name            the domain, the mailbox or alias address (`@domain` is a catch-all),
-                    or the alias domain
+                    the alias domain, or the relay recipient's address (local@relaydomain:
+                    a relay or backup-MX domain accepts mail for its listed recipients only)
     password        mailbox: a clear password (hashed with the default scheme) or a
                     `{SCHEME}hash` kept as it is
     display_name    mailbox display name; description of a domain or an alias
@@ -17,6 +18,8 @@ Columns (only `type` and `name` are required; order is free; an unknown column i
     active          yes/no, true/false, 1/0; empty means yes
     delivery        domain: hosted (default), relay or backup
     transport       domain: a Postfix transport such as smtp:[mx.example.net]:25
+    accept_any      domain, relay or backup: yes accepts mail for every address (unknown ones
+                    bounce later: backscatter); empty means no, only the relay recipients
     max_mailboxes   domain limits: whole numbers, 0 or empty for no limit
     max_aliases
     max_quota       domain: largest quota of one mailbox (a size)
@@ -42,7 +45,7 @@ from django.utils.translation import gettext as _
 
 from mailadmin.text import describe, unsafe_character
 
-KINDS = ("domain", "aliasdomain", "mailbox", "alias")
+KINDS = ("domain", "aliasdomain", "mailbox", "alias", "relayrecipient")
 COLUMNS = (
     "type",
     "name",
@@ -56,6 +59,7 @@ COLUMNS = (
     "active",
     "delivery",
     "transport",
+    "accept_any",
     "max_mailboxes",
     "max_aliases",
     "max_quota",

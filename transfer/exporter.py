@@ -12,6 +12,7 @@ from typing import IO
 
 from django.db.models import Prefetch
 
+from domains.models import RelayRecipient
 from domains.selectors import User, alias_domains_visible_to, domains_visible_to
 from mailboxes.models import AliasDestination
 from mailboxes.selectors import aliases_visible_to, mailboxes_visible_to
@@ -37,6 +38,7 @@ def export_rows(user: User | None, *, include_hashes: bool) -> Iterator[dict[str
             "active": _yes(domain.active),
             "delivery": domain.delivery,
             "transport": domain.transport,
+            "accept_any": "" if domain.is_hosted else _yes(domain.relay_accept_any),
             "max_mailboxes": str(domain.max_mailboxes),
             "max_aliases": str(domain.max_aliases),
             "max_quota": str(domain.max_mailbox_quota),
@@ -80,6 +82,14 @@ def export_rows(user: User | None, *, include_hashes: bool) -> Iterator[dict[str
             "destinations": " ".join(d.address for d in alias.destinations.all()),
             "active": _yes(alias.active),
         }
+
+    recipients = (
+        RelayRecipient.objects.filter(domain__in=domains_visible_to(user))
+        .select_related("domain")
+        .order_by("domain__name", "local_part")
+    )
+    for recipient in recipients.iterator(chunk_size=CHUNK):
+        yield {"type": "relayrecipient", "name": recipient.address}
 
 
 def export_csv(out: IO[str], user: User | None, *, include_hashes: bool) -> int:

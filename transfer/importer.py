@@ -26,7 +26,8 @@ from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
 from audit.services import new_entry, record, record_many
-from domains.models import AliasDomain, Domain
+from domains.models import AliasDomain, Domain, RelayRecipient
+from domains.relay import check_relay_delivery
 from domains.selectors import domains_visible_to
 from domains.services import check_alias_domain_allowed
 from mailadmin.digestindex import DigestIndex
@@ -42,11 +43,20 @@ from transfer.rows import (
     AliasRow,
     DomainRow,
     MailboxRow,
+    RelayRecipientRow,
     parse_alias,
     parse_alias_domain,
     parse_domain,
     parse_mailbox,
+    parse_relay_recipient,
 )
+
+AddressRow = MailboxRow | AliasRow | RelayRecipientRow
+_PARSERS: dict[str, Callable[[int, dict[str, str]], AddressRow]] = {
+    "mailbox": parse_mailbox,
+    "alias": parse_alias,
+    "relayrecipient": parse_relay_recipient,
+}
 
 Actor = AbstractBaseUser | None
 Source = Iterable[Record | BadLine]
@@ -349,20 +359,16 @@ class Importer:
         state.existing_aliases = Alias.objects.filter(domain_id=state.pk).count()
 
     def _pass_addresses(self) -> None:
-        pending: list[MailboxRow | AliasRow] = []
+        pending: list[AddressRow] = []
         for index, item in enumerate(self.source, 1):
             self._tick("check", index)
             if isinstance(item, BadLine):
                 continue
             kind = item.cells.get("type", "").strip().lower()
-            if kind not in ("mailbox", "alias"):
+            if kind not in _PARSERS:
                 continue
             try:
-                row = (
-                    parse_mailbox(item.line, item.cells)
-                    if kind == "mailbox"
-                    else parse_alias(item.line, item.cells)
-                )
+                row: AddressRow = _PARSERS[kind](item.line, item.cells)
             except ValidationError as exc:
                 self._bad(item.line, _message(exc))
                 continue
@@ -374,28 +380,29 @@ class Importer:
         if self.progress is not None:
             self.progress("check", self.report.rows, self.total or self.report.rows)
 
-    def _check_batch(self, rows: Sequence[MailboxRow | AliasRow]) -> None:
+    def _check_batch(self, rows: Sequence[AddressRow]) -> None:
         """Check a batch: the database is asked once per domain for existing addresses."""
         taken = self._taken_in_database(rows)
         for row in rows:
             try:
                 if isinstance(row, MailboxRow):
                     self._check_mailbox(row, taken)
+                elif isinstance(row, RelayRecipientRow):
+                    self._check_relay_recipient(row, taken)
                 else:
                     self._check_alias(row, taken)
             except ValidationError as exc:
                 self._bad(row.line, _message(exc))
 
-    def _taken_in_database(self, rows: Sequence[MailboxRow | AliasRow]) -> set[str]:
+    def _taken_in_database(self, rows: Sequence[AddressRow]) -> set[str]:
         wanted: dict[tuple[str, int], set[str]] = {}
         for row in rows:
             state = self._state(row.domain)
             if state is not None and state.pk is not None:
-                kind = "mailbox" if isinstance(row, MailboxRow) else "alias"
-                wanted.setdefault((kind, state.pk), set()).add(row.local_part)
+                wanted.setdefault((_kind(row), state.pk), set()).add(row.local_part)
         taken: set[str] = set()
         for (kind, pk), local_parts in wanted.items():
-            model = Mailbox if kind == "mailbox" else Alias
+            model = _MODELS[kind]
             found = model.objects.filter(domain_id=pk, local_part__in=local_parts)
             domain_name = self.names_by_pk[pk]
             taken.update(
@@ -514,6 +521,22 @@ class Importer:
         state.new_aliases += 1
         self.report.created["alias"] += 1
 
+    def _check_relay_recipient(self, row: RelayRecipientRow, taken: set[str]) -> None:
+        """domains.relay's rule: a relay or backup domain the actor may see, once each."""
+        state = self._state(row.domain)
+        if state is None:
+            raise ValidationError(f"name: {not_yours(self.actor, row.domain)}")
+        check_relay_delivery(name=row.domain, hosted=state.hosted)
+        key = f"relayrecipient:{row.address}"
+        if key in self.seen or key in taken:
+            what = _("the relay recipient %(address)s") % {"address": row.address}
+            self._check_duplicate(key, row.line, what)
+            self.seen.add(key, row.line)
+            self._existing(row.line, what)
+            return
+        self.seen.add(key, row.line)
+        self.report.created["relayrecipient"] += 1
+
     def _check_self_aliases(self) -> None:
         for row in self.self_aliases:
             if f"mailbox:{row.address}" in self.seen:
@@ -624,6 +647,7 @@ class Importer:
         )
         mailboxes: list[Mailbox] = []
         aliases: list[AliasRow] = []
+        recipients: list[RelayRecipient] = []
         done = 0
         for item in self.source:
             if isinstance(item, BadLine) or item.line in self.skipped_lines:
@@ -633,8 +657,16 @@ class Importer:
                 mailboxes.append(self._mailbox(parse_mailbox(item.line, item.cells), domains))
             elif kind == "alias":
                 aliases.append(parse_alias(item.line, item.cells))
+            elif kind == "relayrecipient":
+                row = parse_relay_recipient(item.line, item.cells)
+                recipients.append(
+                    RelayRecipient(domain=domains[row.domain], local_part=row.local_part)
+                )
             else:
                 continue
+            if len(recipients) >= BATCH:
+                self._write_relay_recipients(recipients)
+                recipients = []
             if len(mailboxes) >= BATCH:
                 self._write_mailboxes(mailboxes)
                 done += len(mailboxes)
@@ -647,7 +679,15 @@ class Importer:
                 self._report_write(done)
         self._write_mailboxes(mailboxes)
         self._write_aliases(aliases, domains)
+        self._write_relay_recipients(recipients)
         self._report_write(done + len(mailboxes) + len(aliases))
+
+    def _write_relay_recipients(self, recipients: list[RelayRecipient]) -> None:
+        if not recipients:
+            return
+        RelayRecipient.objects.bulk_create(recipients)
+        _fill_ids(RelayRecipient, recipients)
+        self._audit((r, r.domain.name, {"local_part": r.local_part}) for r in recipients)
 
     def _audit(self, created: Iterable[tuple[Any, str, dict[str, Any]]]) -> None:
         """One "create" entry per (object, its domain, what was set)."""
@@ -695,6 +735,7 @@ class Importer:
             uid=row.uid,
             gid=row.gid,
             active=row.active,
+            relay_accept_any=row.relay_accept_any,
         )
 
     def _mailbox(self, row: MailboxRow, domains: dict[str, Domain]) -> Mailbox:
@@ -761,8 +802,24 @@ _DOMAIN_FIELDS = (
     "uid",
     "gid",
     "active",
+    "relay_accept_any",
 )
 _MAILBOX_FIELDS = ("name", "quota", "format", "path", "uid", "gid", "active")
+
+
+_MODELS: dict[str, type[Mailbox] | type[Alias] | type[RelayRecipient]] = {
+    "mailbox": Mailbox,
+    "alias": Alias,
+    "relayrecipient": RelayRecipient,
+}
+
+
+def _kind(row: AddressRow) -> str:
+    if isinstance(row, MailboxRow):
+        return "mailbox"
+    if isinstance(row, RelayRecipientRow):
+        return "relayrecipient"
+    return "alias"
 
 
 def _fields(obj: Any, names: Sequence[str]) -> dict[str, Any]:

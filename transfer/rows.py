@@ -79,10 +79,22 @@ class DomainRow:
     uid: int | None
     gid: int | None
     active: bool
+    relay_accept_any: bool = False
 
     @property
     def is_hosted(self) -> bool:
         return self.delivery == Delivery.HOSTED
+
+
+@dataclass(slots=True)
+class RelayRecipientRow:
+    line: int
+    local_part: str
+    domain: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.local_part}@{self.domain}"
 
 
 @dataclass(slots=True)
@@ -211,7 +223,25 @@ def parse_domain(line: int, cells: dict[str, str]) -> DomainRow:
         uid=parse_owner(cells, "uid"),
         gid=parse_owner(cells, "gid"),
         active=parse_bool(cells),
+        relay_accept_any=_accept_any(cells, delivery),
     )
+
+
+def _accept_any(cells: dict[str, str], delivery: str) -> bool:
+    """`accept_any`: empty is no (a new relay domain accepts its listed recipients only, as
+    in domains.services.domain_create); a hosted domain ignores it."""
+    if not cells.get("accept_any", "").strip():
+        return False
+    return parse_bool(cells, "accept_any") and delivery != Delivery.HOSTED
+
+
+def parse_relay_recipient(line: int, cells: dict[str, str]) -> RelayRecipientRow:
+    """`local@relaydomain`: the local part by the rule of every address (domains.relay)."""
+    try:
+        local_part, domain = split_address(cells["name"])
+    except ValidationError as exc:
+        raise _field_error("name", exc) from None
+    return RelayRecipientRow(line=line, local_part=local_part, domain=domain)
 
 
 def parse_alias_domain(line: int, cells: dict[str, str]) -> AliasDomainRow:

@@ -6,6 +6,7 @@ from domains.views.config import config, config_download
 from domains.views.dashboard import dashboard
 from domains.views.edit import domain_create, domain_delete, domain_edit, domain_toggle
 from domains.views.listing import domain_detail, domain_list
+from domains.views.relay import relay_recipient_add, relay_recipient_delete, relay_recipient_list
 
 __all__ = [
     "config",
@@ -17,4 +18,7 @@ __all__ = [
     "domain_edit",
     "domain_list",
     "domain_toggle",
+    "relay_recipient_add",
+    "relay_recipient_delete",
+    "relay_recipient_list",
 ]
