@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.test_dovecot_auth import export_url, run_with_secrets
+from tests.contract.test_dovecot_auth import export_for_dovecot, run_with_secrets
 from tests.dovecot_harness import PrivateDovecot, free_loopback_port
 from tests.support import ContractDB, create_contract_db, drop_contract_db, drop_roles, require_tool
 
@@ -86,27 +86,7 @@ def world(
     try:
         run_with_secrets(db, SEED, work, dict[str, object](PASSWORDS))
         _deliver_one_message(mail_base / "b.test" / "bob")
-        out = work / "out"
-        db.manage(
-            "export_maps",
-            "--dialect",
-            db.dialect,
-            "--out",
-            str(out),
-            "--db-url",
-            export_url(db),
-            "--dovecot-dir",
-            str(out / "dovecot"),
-            "--postfix-dir",
-            str(out / "postfix"),
-            "--postfix-role",
-            POSTFIX_ROLE,
-            "--dovecot-role",
-            DOVECOT_ROLE,
-            "--sasl-socket",
-            str(work / "sasl-auth"),
-            MAILADMIN_MAIL_BASE=str(mail_base),
-        )
+        out = export_for_dovecot(db, work, mail_base, (POSTFIX_ROLE, DOVECOT_ROLE))
         db.execute_admin((out / "sql" / "roles.sql").read_text(encoding="utf-8"))
         dovecot = PrivateDovecot(
             work / "dovecot",

@@ -135,6 +135,33 @@ def export_url(db: ContractDB) -> str:
     return f"{scheme}://{db.host}:{db.port}/{db.name}"
 
 
+def export_for_dovecot(db: ContractDB, work: Path, mail_base: Path, roles: tuple[str, str]) -> Path:
+    """`export_maps` into work/out for a private Dovecot: the test's roles and SASL socket."""
+    out = work / "out"
+    db.manage(
+        "export_maps",
+        "--dialect",
+        db.dialect,
+        "--out",
+        str(out),
+        "--db-url",
+        export_url(db),
+        "--dovecot-dir",
+        str(out / "dovecot"),
+        "--postfix-dir",
+        str(out / "postfix"),
+        "--postfix-role",
+        roles[0],
+        "--dovecot-role",
+        roles[1],
+        # The default (Postfix's private/auth) belongs to the machine's real Postfix.
+        "--sasl-socket",
+        str(work / "sasl-auth"),
+        MAILADMIN_MAIL_BASE=str(mail_base),
+    )
+    return out
+
+
 @dataclass
 class Stack:
     db: ContractDB
@@ -164,28 +191,7 @@ def stack(
             work,
             {"passwords": PASSWORDS, "legacy_hash": legacy_hash, "odd_address": ODD_ADDRESS},
         )
-        out = work / "out"
-        db.manage(
-            "export_maps",
-            "--dialect",
-            dialect,
-            "--out",
-            str(out),
-            "--db-url",
-            export_url(db),
-            "--dovecot-dir",
-            str(out / "dovecot"),
-            "--postfix-dir",
-            str(out / "postfix"),
-            "--postfix-role",
-            POSTFIX_ROLE,
-            "--dovecot-role",
-            DOVECOT_ROLE,
-            # The default (Postfix's private/auth) belongs to the machine's real Postfix.
-            "--sasl-socket",
-            str(work / "sasl-auth"),
-            MAILADMIN_MAIL_BASE=str(mail_base),
-        )
+        out = export_for_dovecot(db, work, mail_base, (POSTFIX_ROLE, DOVECOT_ROLE))
         if dialect != "sqlite":
             db.execute_admin((out / "sql" / "roles.sql").read_text(encoding="utf-8"))
         dovecot = PrivateDovecot(
