@@ -20,22 +20,38 @@ mailbox are reported as orphans and never touched.
 
 Rows come from one query, read through a server-side cursor in chunks; the only per-domain
 memory is that domain directory's listing, for the orphan report.
+
+A home is handed to one mailbox only. When this makes a home it writes the marker file
+`.mailadmin-mailbox` into it, holding the mailbox's token (its id and creation time, which no
+later mailbox of the same address shares). An existing home is used only when its marker holds
+the mailbox's own token, or when it has no marker and no mail older than the mailbox row (a
+home made before markers existed); it then gets its marker. A home whose marker names another
+mailbox, or an unmarked one with older mail, belongs to a deleted mailbox of the same address:
+it is refused with an error and left alone, so that the new owner never sees the old owner's
+mail. `archive_orphans` moves such homes, and every directory that belongs to no mailbox, out
+of the mail base; `adopt` (for a migration that copied the mail in) accepts unmarked homes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import itertools
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
-from domains.models import Delivery, ServerSettings
+from audit.models import AuditEntry
+from domains.models import Delivery, Domain, ServerSettings
 from mailboxes.models import Mailbox, StorageFormat
 
 SHARED_MODE = 0o755
@@ -47,6 +63,61 @@ CHUNK_SIZE = 2000
 IGNORED_BASE_ENTRIES = frozenset({"lost+found"})
 
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+MARKER = ".mailadmin-mailbox"
+# The audit action of a completed `prepare_maildirs --archive-orphans` run: after one, no
+# directory of a mailbox deleted earlier is left in the mail base, so mailbox_create lets
+# that address be used again (docs/operators.md §6).
+ARCHIVED = "maildirs-archived"
+MARKER_MODE = 0o644
+_MARKER_MAX = 200
+
+
+def homes_awaiting_archive(domain: str, local_parts: Collection[str] | None = None) -> set[str]:
+    """The local parts of `domain` (of `local_parts`) whose mailbox was deleted, or whose
+    domain was, after the last `prepare_maildirs --archive-orphans` run: their old mail
+    directory may still be in the mail base, where virtual(8) and Dovecot would hand it to a
+    new mailbox of the same address. mailbox_create and the import refuse those addresses
+    until the operator's archive run has moved the directories aside (docs/operators.md §6).
+    Two indexed queries on the audit log, whatever the domain's size."""
+    swept = (
+        AuditEntry.objects.filter(action=ARCHIVED, domain__in=[domain, ""])
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    deleted = AuditEntry.objects.filter(domain=domain, action="delete").filter(
+        models.Q(object_type="mailbox") | models.Q(object_type="domain", object_repr=domain)
+    )
+    if swept is not None:
+        deleted = deleted.filter(created_at__gt=swept)
+    pending: set[str] = set()
+    suffix = f"@{domain}"
+    for kind, shown in deleted.values_list("object_type", "object_repr").iterator():
+        if kind == "domain":
+            return set(local_parts) if local_parts is not None else {"*"}
+        if shown.endswith(suffix):
+            pending.add(shown[: -len(suffix)])
+    return pending if local_parts is None else pending & set(local_parts)
+
+
+def awaiting_archive_error(address: str) -> ValidationError:
+    """What mailbox_create and the import say for an address of homes_awaiting_archive."""
+    return ValidationError(
+        _(
+            "The mailbox %(address)s was deleted and its mail directory may still be on the "
+            "mail server, where the new mailbox would get the old mail. The operator moves it "
+            "aside with `manage.py prepare_maildirs --archive-orphans DIR` "
+            "(docs/operators.md); the address can be used again after that."
+        )
+        % {"address": address},
+        code="awaiting_archive",
+    )
+
+
+def mailbox_token(pk: int, created_at: datetime.datetime) -> str:
+    """What the marker of a mailbox's home holds: no other mailbox row ever has the same."""
+    when = created_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"mailbox {pk} created {when}"
 
 
 class MailboxDirs(NamedTuple):
@@ -58,6 +129,9 @@ class MailboxDirs(NamedTuple):
     format: str
     uid: int | None
     gid: int | None
+    # The marker token (mailbox_token) and the row's creation time; empty/None: not checked.
+    token: str = ""
+    created_at: datetime.datetime | None = None
 
 
 def active_mailboxes(*, domain_id: int | None = None) -> Iterator[MailboxDirs]:
@@ -77,10 +151,38 @@ def active_mailboxes(*, domain_id: int | None = None) -> Iterator[MailboxDirs]:
             owner_gid=Coalesce("gid", "domain__gid", Subquery(server.values("default_gid"))),
         )
         .order_by("domain_id", "local_part")
-        .values_list("domain__name", "local_part", "path", "format", "owner_uid", "owner_gid")
+        .values_list(
+            "domain__name",
+            "local_part",
+            "path",
+            "format",
+            "owner_uid",
+            "owner_gid",
+            "pk",
+            "created_at",
+        )
     )
-    for row in rows.iterator(chunk_size=CHUNK_SIZE):
-        yield MailboxDirs(*row)
+    for domain, local_part, path, fmt, uid, gid, pk, created in rows.iterator(
+        chunk_size=CHUNK_SIZE
+    ):
+        yield MailboxDirs(
+            domain, local_part, path, fmt, uid, gid, mailbox_token(pk, created), created
+        )
+
+
+def mailbox_homes(*, domain: str | None = None) -> dict[str, dict[str, str]]:
+    """{domain: {local part: marker token}} of every mailbox of every hosted domain (or of
+    `domain`), active or not: what archive_orphans must leave in place."""
+    qs = Mailbox.objects.filter(domain__delivery=Delivery.HOSTED)
+    domains = Domain.objects.filter(delivery=Delivery.HOSTED)
+    if domain is not None:
+        qs = qs.filter(domain__name=domain)
+        domains = domains.filter(name=domain)
+    homes: dict[str, dict[str, str]] = {name: {} for name in domains.values_list("name", flat=True)}
+    rows = qs.values_list("domain__name", "local_part", "pk", "created_at")
+    for name, local_part, pk, created_at in rows.iterator(chunk_size=CHUNK_SIZE):
+        homes.setdefault(name, {})[local_part] = mailbox_token(pk, created_at)
+    return homes
 
 
 @dataclass
@@ -121,6 +223,8 @@ class _Run:
     fix_owners: bool
     min_uid: int
     report: Callable[[str], None]
+    adopt: Collection[str] = ()  # addresses whose unmarked homes are taken as they are
+    adopt_unmarked: bool = False  # every unmarked home (once, after an upgrade or migration)
     counts: Counts = field(default_factory=Counts)
     _fds: list[int] = field(default_factory=list)
 
@@ -301,6 +405,8 @@ class _Run:
             )
             return
         below_home = self._below_home(row)
+        if not self._home_is_its_own(domain_dir, row, below_home):
+            return
         if below_home is None:
             self.warning(
                 f"{address}: its path {row.path!r} is not inside its home "
@@ -309,6 +415,8 @@ class _Run:
         home = self.ensure(domain_dir, row.local_part, row.uid, row.gid, PRIVATE_MODE)
         opened = [home]
         try:
+            if home is not None and home.fd is not None and row.token:
+                self._write_marker(home, row.token)
             if below_home is None:
                 return
             current = home
@@ -324,6 +432,67 @@ class _Run:
         finally:
             for directory in reversed(opened):
                 self.close(directory)
+
+    # Who a home belongs to -------------------------------------------------------------------
+
+    def _home_is_its_own(
+        self, domain_dir: _Dir, row: MailboxDirs, below_home: list[str] | None
+    ) -> bool:
+        """False (an error is reported) when an existing home belongs to another mailbox."""
+        if domain_dir.fd is None or not row.token:
+            return True
+        address = f"{row.local_part}@{row.domain}"
+        path = f"{domain_dir.path}/{row.local_part}"
+        try:
+            fd = os.open(row.local_part, _OPEN_DIR, dir_fd=domain_dir.fd)
+        except OSError:
+            return True  # missing (made now) or not a directory (ensure reports it)
+        try:
+            marker = _read_marker(fd)
+            if marker == row.token:
+                return True
+            if marker is not None:
+                self.error(
+                    f"{address}: {path} is the home of an earlier mailbox ({marker}), not of "
+                    f"this one ({row.token}); refusing to hand it over. Move it away "
+                    "(prepare_maildirs --archive-orphans DIR) and run again"
+                )
+                return False
+            if self.adopt_unmarked or address in self.adopt:
+                return True
+            older = _mail_older_than(fd, row, below_home)
+            if older is None:
+                return True
+            self.error(
+                f"{address}: {path} has no {MARKER} and holds mail ({older}) older than the "
+                f"mailbox (created {row.created_at:%Y-%m-%d %H:%M:%S}): an earlier mailbox's? "
+                "Move it out of the mail base by hand, or if it is this mailbox's own mail "
+                f"(copied in by a migration) run with --adopt {address}"
+            )
+            return False
+        finally:
+            os.close(fd)
+
+    def _write_marker(self, home: _Dir, token: str) -> None:
+        assert home.fd is not None
+        if _read_marker(home.fd) == token or self.dry_run:
+            return
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(MARKER, dir_fd=home.fd)  # a planted one (a symlink, say)
+            fd = os.open(
+                MARKER,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                MARKER_MODE,
+                dir_fd=home.fd,
+            )
+            try:
+                os.fchmod(fd, MARKER_MODE)
+                os.write(fd, f"{token}\n".encode())
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            self.error(f"cannot write {home.path}/{MARKER}: {exc.strerror}")
 
     def _below_home(self, row: MailboxDirs) -> list[str] | None:
         """The directories between the home and the Maildir (or the mbox file's directory):
@@ -392,6 +561,56 @@ class _Run:
             self.orphan(f"{domain_dir.path}/{name}", "no active mailbox")
 
 
+def _read_marker(home_fd: int) -> str | None:
+    """The token in a home's marker; None when there is none (a symlink counts as none)."""
+    try:
+        fd = os.open(MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=home_fd)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, _MARKER_MAX).decode("utf-8", errors="replace").strip()
+    finally:
+        os.close(fd)
+
+
+def _mail_older_than(home_fd: int, row: MailboxDirs, below_home: list[str] | None) -> str | None:
+    """A message (or mbox file) in the home older than the mailbox row, named; None if none.
+
+    Read through descriptors opened without following symlinks: the home is its owner's."""
+    if row.created_at is None:
+        return None
+    limit = row.created_at.timestamp()
+    opened: list[int] = []
+    try:
+        current = home_fd
+        names = below_home if row.format == StorageFormat.MAILDIR else []
+        for name in names or []:
+            current = os.open(name, _OPEN_DIR, dir_fd=current)
+            opened.append(current)
+        if row.format != StorageFormat.MAILDIR:
+            st = os.stat(posixpath.basename(row.path), dir_fd=current, follow_symlinks=False)
+            return row.path if stat.S_ISREG(st.st_mode) and st.st_mtime < limit else None
+        for sub in ("cur", "new"):
+            try:
+                fd = os.open(sub, _OPEN_DIR, dir_fd=current)
+            except OSError:
+                continue
+            opened.append(fd)
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    st = entry.stat(follow_symlinks=False)
+                    if stat.S_ISREG(st.st_mode) and st.st_mtime < limit:
+                        return f"{sub}/{entry.name}"
+    except OSError:
+        return None
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return None
+
+
 def prepare_maildirs(
     *,
     mail_base: str,
@@ -401,11 +620,94 @@ def prepare_maildirs(
     min_uid: int,
     report: Callable[[str], None],
     whole_base: bool = True,
+    adopt: Collection[str] = (),
+    adopt_unmarked: bool = False,
 ) -> Counts:
     """Make the directories of `rows` under `mail_base` (absolute, normalised); every action,
     warning and orphan goes to `report` as one line. `whole_base`: also report directories of
-    the mail base that are no domain with an active mailbox (off when only one domain runs)."""
+    the mail base that are no domain with an active mailbox (off when only one domain runs).
+    `adopt`: addresses whose unmarked homes holding older mail are theirs all the same;
+    `adopt_unmarked`: every unmarked home is (after an upgrade or a migration)."""
     run = _Run(
-        base=mail_base, dry_run=dry_run, fix_owners=fix_owners, min_uid=min_uid, report=report
+        base=mail_base,
+        dry_run=dry_run,
+        fix_owners=fix_owners,
+        min_uid=min_uid,
+        report=report,
+        adopt=adopt,
+        adopt_unmarked=adopt_unmarked,
     )
     return run.run(rows, whole_base=whole_base)
+
+
+def archive_orphans(
+    *,
+    mail_base: str,
+    archive: str,
+    homes: dict[str, dict[str, str]],
+    dry_run: bool,
+    report: Callable[[str], None],
+    whole_base: bool = True,
+    now: datetime.datetime | None = None,
+) -> Counts:
+    """Move out of the mail base every directory that belongs to no mailbox (`homes`, from
+    mailbox_homes): a home of a deleted mailbox, or one whose marker names a mailbox that no
+    longer exists, and (with `whole_base`) a domain directory of no hosted domain. Each goes
+    to `archive`/<domain>/<name>.<UTC time> by rename(2), so `archive` must be on the same
+    file system; nothing is deleted. The mailboxes' own homes and unmarked homes of existing
+    mailboxes are left alone."""
+    counts = Counts()
+    stamp = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y%m%dT%H%M%SZ")
+
+    def move(source: str, domain: str, name: str) -> None:
+        target_dir = f"{archive}/{domain}" if domain else archive
+        target = f"{target_dir}/{name}.{stamp}"
+        verb = "would archive" if dry_run else "archived"
+        if not dry_run:
+            try:
+                os.makedirs(target_dir, mode=PRIVATE_MODE, exist_ok=True)
+                if os.path.lexists(target):
+                    raise FileExistsError(0, f"{target} exists")
+                os.rename(source, target)
+            except OSError as exc:
+                report(f"error: cannot move {source} to {target}: {exc.strerror}")
+                counts.errors += 1
+                return
+        report(f"{verb} {source} to {target}")
+        counts.orphans += 1
+
+    try:
+        entries = sorted(os.listdir(mail_base))
+    except OSError as exc:
+        report(f"error: cannot list {mail_base}: {exc.strerror}")
+        counts.errors += 1
+        return counts
+    for domain in entries:
+        if domain in IGNORED_BASE_ENTRIES or not _is_plain_name(domain):
+            continue
+        domain_path = f"{mail_base}/{domain}"
+        if os.path.islink(domain_path) or not os.path.isdir(domain_path):
+            continue
+        if domain not in homes:
+            if whole_base:
+                move(domain_path, "", domain)
+            continue
+        owners = homes[domain]
+        for name in sorted(os.listdir(domain_path)):
+            path = f"{domain_path}/{name}"
+            if os.path.islink(path) or not os.path.isdir(path):
+                continue
+            if name in owners:
+                try:
+                    fd = os.open(path, _OPEN_DIR)
+                except OSError:
+                    continue
+                try:
+                    marker = _read_marker(fd)
+                finally:
+                    os.close(fd)
+                if marker is None or marker == owners[name]:
+                    continue  # its mailbox's (an unmarked one is prepare_maildirs' to judge)
+            counts.mailboxes += 1
+            move(path, domain, name)
+    return counts

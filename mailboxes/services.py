@@ -21,6 +21,7 @@ from domains.services import Actor
 from mailadmin.writes import check_owner_id, not_yours, save_checked
 from mailboxes import passwords
 from mailboxes.loops import check_alias_expansion
+from mailboxes.maildirs import awaiting_archive_error, homes_awaiting_archive
 from mailboxes.models import Alias, AliasDestination, Mailbox, StorageFormat
 from mailboxes.paths import canonical_path
 from mailboxes.quota import format_size
@@ -126,6 +127,9 @@ def mailbox_create(
                 % {"address": f"{local_part}@{domain.name}"}
             }
         )
+    if homes_awaiting_archive(domain.name, {local_part}):
+        # The old directory would be handed to the new mailbox (mailboxes/maildirs.py).
+        raise ValidationError({"address": awaiting_archive_error(f"{local_part}@{domain.name}")})
     if domain.max_mailboxes and domain.mailboxes.count() >= domain.max_mailboxes:
         raise ValidationError(
             {
@@ -258,7 +262,9 @@ def mailbox_set_active(*, actor: Actor, mailbox: Mailbox, active: bool) -> Mailb
 
 @transaction.atomic
 def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> None:
-    """Delete the mailbox row; its mail on disk stays for the operator to archive or remove."""
+    """Delete the mailbox row; its mail on disk stays for the operator to archive
+    (`prepare_maildirs --archive-orphans`); until then the address cannot be created again
+    (mailbox_create), so that no new owner gets the old mail."""
     locked = _mailbox_for_update(actor, mailbox)
     record(actor=actor, action="delete", obj=locked, domain=locked.domain.name)
     locked.delete()

@@ -7,19 +7,25 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from audit.models import AuditEntry
 from domains.models import Domain
 from domains.services import server_settings_update
-from mailboxes.maildirs import active_mailboxes, prepare_maildirs
+from mailboxes import services as mailbox_services
+from mailboxes.maildirs import ARCHIVED, MARKER, active_mailboxes, mailbox_token, prepare_maildirs
 from mailboxes.models import Mailbox
 from tests import factories as f
+from transfer.csvformat import CsvFile
+from transfer.importer import Importer, ImportRejected
 
 pytestmark = [
     pytest.mark.django_db,
@@ -60,7 +66,11 @@ def test_maildir_mailbox_gets_domain_home_and_cur_new_tmp(base):
     assert owner_mode(base / "example.com") == (0, 0, 0o755)
     home = base / "example.com" / "john"
     assert owner_mode(home) == (5000, 5000, 0o700)
-    assert sorted(os.listdir(home)) == ["cur", "new", "tmp"]
+    # The marker names the mailbox the home was made for (mailboxes/maildirs.py).
+    assert sorted(os.listdir(home)) == [MARKER, "cur", "new", "tmp"]
+    john = Mailbox.objects.get()
+    assert (home / MARKER).read_text() == mailbox_token(john.pk, john.created_at) + "\n"
+    assert owner_mode(home / MARKER) == (0, 0, 0o644)
     for sub in ("cur", "new", "tmp"):
         assert owner_mode(home / sub) == (5000, 5000, 0o700)
 
@@ -72,7 +82,7 @@ def test_mbox_mailbox_gets_only_its_home(base):
     assert f"created {base}/example.com/a (6000:5000)" in lines
     home = base / "example.com" / "a"
     assert owner_mode(home) == (6000, 5000, 0o700)
-    assert os.listdir(home) == []  # virtual(8) creates the mbox file itself
+    assert os.listdir(home) == [MARKER]  # virtual(8) creates the mbox file itself
 
 
 def test_uid_gid_resolve_mailbox_then_domain_then_server_default(base):
@@ -277,7 +287,7 @@ def test_maildir_below_the_home(base):
     maildir = base / "example.com" / "john" / "Maildir"
     assert owner_mode(maildir) == (5000, 5000, 0o700)
     assert sorted(os.listdir(maildir)) == ["cur", "new", "tmp"]
-    assert os.listdir(maildir.parent) == ["Maildir"]
+    assert sorted(os.listdir(maildir.parent)) == [MARKER, "Maildir"]
 
 
 def test_path_outside_the_home_prepares_only_the_home(base):
@@ -290,7 +300,7 @@ def test_path_outside_the_home_prepares_only_the_home(base):
         "example.com/john; only the home is prepared"
     ) in lines
     assert os.listdir(base / "example.com") == ["john"]
-    assert os.listdir(base / "example.com" / "john") == []
+    assert os.listdir(base / "example.com" / "john") == [MARKER]
 
 
 def test_uid_below_the_minimum_is_skipped(base, settings):
@@ -368,3 +378,132 @@ def test_a_failing_query_leaves_the_disk_untouched(base):
             report=print,
         )
     assert not base.exists()
+
+
+# --- a home is handed to one mailbox only ------------------------------------------------------
+
+
+def deliver(home: Path, name: str, *, age_days: int = 0) -> Path:
+    """A message in the Maildir `home`, `age_days` old (as virtual(8) or Dovecot leave it)."""
+    message = home / "new" / name
+    message.write_text("Subject: old\n\nold owner's mail\n")
+    when = time.time() - age_days * 86400
+    os.utime(message, (when, when))
+    return message
+
+
+def test_re_created_address_waits_for_the_archive_run(base, tmp_path):
+    f.domain()
+    old = f.mailbox("john@example.com")
+    run(base)
+    deliver(base / "example.com" / "john", "1.old")
+    mailbox_services.mailbox_delete(actor=None, mailbox=old)
+    # The old directory is still there: a new john@ would get its mail at once.
+    with pytest.raises(ValidationError, match="archive-orphans"):
+        f.mailbox("john@example.com")
+    archive = tmp_path / "archive"
+    lines = run(base, "--archive-orphans", str(archive))
+    [moved] = [line for line in lines if line.startswith(f"archived {base}")]
+    assert moved.startswith(f"archived {base}/example.com/john to {archive}/example.com/john.")
+    assert AuditEntry.objects.filter(action=ARCHIVED).count() == 1
+    new = f.mailbox("john@example.com")
+    run(base)
+    home = base / "example.com" / "john"
+    assert os.listdir(home / "new") == []
+    assert (home / MARKER).read_text().strip() == mailbox_token(new.pk, new.created_at)
+    [kept] = list(archive.glob("example.com/john.*/new/1.old"))
+    assert "old owner's mail" in kept.read_text()
+
+
+def test_import_waits_for_the_archive_run_too(base):
+    f.domain()
+    mailbox_services.mailbox_delete(actor=None, mailbox=f.mailbox("john@example.com"))
+    data = b"type,name,password\nmailbox,john@example.com,a clear password\n"
+    with pytest.raises(ImportRejected) as info:
+        Importer(CsvFile(data=data), actor=None).commit()
+    assert "archive-orphans" in info.value.report.errors[0].reason
+
+
+def test_home_marked_for_an_earlier_mailbox_is_refused(base):
+    f.domain()
+    f.mailbox("john@example.com")
+    run(base)
+    home = base / "example.com" / "john"
+    message = deliver(home, "1.old")
+    # The row went without an audit entry (a restore, a hand-made DELETE): the marker tells.
+    Mailbox.objects.all().delete()
+    new = f.mailbox("john@example.com")
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 error"):
+        call_command("prepare_maildirs", "--mail-base", str(base), stdout=out)
+    [error] = [line for line in out.getvalue().splitlines() if line.startswith("error:")]
+    assert f"{home} is the home of an earlier mailbox" in error
+    assert mailbox_token(new.pk, new.created_at) in error
+    assert message.exists()
+    # --archive-orphans moves it aside, as the message says; then the new home is made.
+    run(base, "--archive-orphans", str(base.parent / "archive"))
+    assert not message.exists()
+    assert (home / MARKER).read_text().strip() == mailbox_token(new.pk, new.created_at)
+
+
+def test_unmarked_home_with_older_mail_is_refused_unless_adopted(base):
+    f.domain()
+    f.mailbox("john@example.com")
+    home = base / "example.com" / "john"
+    for sub in ("cur", "new", "tmp"):
+        (home / sub).mkdir(parents=True)
+    deliver(home, "1.old", age_days=30)
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("prepare_maildirs", "--mail-base", str(base), stdout=out)
+    assert "has no .mailadmin-mailbox and holds mail (new/1.old) older than" in out.getvalue()
+    assert not (home / MARKER).exists()
+    run(base, "--adopt", "John@example.com")
+    assert (home / MARKER).exists()
+    assert not [line for line in run(base) if line.startswith("error")]
+
+
+def test_unmarked_home_without_older_mail_gets_its_marker(base):
+    # A home made before markers existed, whose mail all came after the mailbox row.
+    f.domain()
+    f.mailbox("john@example.com")
+    home = base / "example.com" / "john"
+    for sub in ("cur", "new", "tmp"):
+        (home / sub).mkdir(parents=True)
+    deliver(home, "1.new")
+    run(base)
+    assert (home / MARKER).exists()
+
+
+def test_adopt_unmarked_takes_every_unmarked_home(base):
+    f.domain()
+    f.mailbox("john@example.com")
+    home = base / "example.com" / "john"
+    for sub in ("cur", "new", "tmp"):
+        (home / sub).mkdir(parents=True)
+    deliver(home, "1.old", age_days=30)
+    run(base, "--adopt-unmarked")
+    assert (home / MARKER).exists()
+
+
+def test_archive_leaves_every_existing_mailbox_alone(base, tmp_path):
+    f.domain()
+    f.mailbox("on@example.com")
+    f.mailbox("off@example.com", active=False)
+    run(base)
+    (base / "example.com" / "off").mkdir()
+    (base / "example.com" / "gone").mkdir()
+    (base / "deleted.example" / "x").mkdir(parents=True)
+    archive = tmp_path / "archive"
+    lines = run(base, "--archive-orphans", str(archive), "--dry-run")
+    assert (base / "example.com" / "gone").exists()
+    assert "would archive 2 directories." in lines
+    lines = run(base, "--archive-orphans", str(archive))
+    assert sorted(os.listdir(base)) == ["example.com"]
+    assert sorted(os.listdir(base / "example.com")) == ["off", "on"]
+    assert [p.name.split(".")[0] for p in (archive / "example.com").iterdir()] == ["gone"]
+    assert [p.name.rsplit(".", 1)[0] for p in archive.iterdir() if p.name != "example.com"] == [
+        "deleted.example"
+    ]
+    with pytest.raises(CommandError, match="outside the mail base"):
+        run(base, "--archive-orphans", str(base / "archive"))
