@@ -14,6 +14,7 @@ within the file) and the list of errors (capped).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,7 @@ from mailadmin.digestindex import DigestIndex
 from mailadmin.writes import not_yours
 from mailboxes import passwords
 from mailboxes.loops import alias_expansion_problems, describe, visible_to
+from mailboxes.maildirs import awaiting_archive_error, homes_awaiting_archive
 from mailboxes.models import Alias, AliasDestination, Mailbox
 from mailboxes.quota import format_size
 from mailboxes.storage import PathIndex, check_owner_ids, is_superadmin_actor, path_conflict
@@ -57,6 +59,8 @@ _PARSERS: dict[str, Callable[[int, dict[str, str]], AddressRow]] = {
     "alias": parse_alias,
     "relayrecipient": parse_relay_recipient,
 }
+
+log = logging.getLogger(__name__)
 
 Actor = AbstractBaseUser | None
 Source = Iterable[Record | BadLine]
@@ -208,6 +212,8 @@ class Importer:
         self.seen = DigestIndex()  # "mailbox:addr" / "alias:addr" -> line
         self.skipped_lines: set[int] = set()
         self.self_aliases: list[AliasRow] = []
+        # domain -> local parts whose deleted mailbox's directory awaits the archive run.
+        self.awaiting_archive: dict[str, set[str]] = {}
 
     def _tick(self, phase: str, done: int) -> None:
         if self.progress is not None and done % BATCH == 0:
@@ -444,6 +450,11 @@ class Importer:
                 _("%(domain)s already has its maximum of %(n)d mailboxes.")
                 % {"domain": state.name, "n": state.max_mailboxes}
             )
+        if row.domain not in self.awaiting_archive:
+            self.awaiting_archive[row.domain] = homes_awaiting_archive(row.domain)
+        pending = self.awaiting_archive[row.domain]
+        if row.local_part in pending or "*" in pending:
+            raise ValidationError(f"name: {' '.join(awaiting_archive_error(row.address).messages)}")
         quota = state.max_mailbox_quota if row.quota is None else row.quota
         self._check_quota(state, quota)
         self._check_owner_ids(row)
@@ -787,6 +798,48 @@ class Importer:
                 },
             )
             for alias, row in zip(aliases, rows, strict=True)
+        )
+
+
+# The tables an import fills, whose planner statistics analyze_tables refreshes.
+ANALYZED = (
+    Domain,
+    AliasDomain,
+    RelayRecipient,
+    Mailbox,
+    Alias,
+    AliasDestination,
+)
+
+
+def analyze_tables() -> None:
+    """Refresh the planner statistics of the tables an import fills, once it is committed.
+
+    A bulk import of thousands of rows into near-empty tables leaves the planner's statistics
+    behind (autovacuum's analyze comes later, if at all): until then the first lookups of
+    Postfix and Dovecot may be planned as scans. Every caller of a committing import calls
+    this: the web and CLI import jobs (transfer/jobs.py), `manage.py import_csv` and the
+    PostfixAdmin migration. Inside a transaction it waits for the commit (MariaDB's ANALYZE
+    TABLE would commit it early).
+    """
+    transaction.on_commit(_analyze)
+
+
+def _analyze() -> None:
+    """The import is committed whatever happens here: a failure is logged, never raised."""
+    tables = [model._meta.db_table for model in ANALYZED]
+    quote = connection.ops.quote_name
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "mysql":
+                cursor.execute("ANALYZE TABLE " + ", ".join(quote(t) for t in tables))
+                cursor.fetchall()
+            else:
+                for table in tables:
+                    cursor.execute(f"ANALYZE {quote(table)}")
+    except DatabaseError:
+        log.warning(
+            "ANALYZE after an import failed; the statistics wait for autovacuum", exc_info=True
         )
 
 

@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from transfer.csvformat import CsvFile, HeaderError, printable
-from transfer.importer import Importer, ImportRejected, Report
+from transfer.importer import Importer, ImportRejected, Report, analyze_tables
 from transfer.models import ImportJob, JobState
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,7 @@ def _write(job: ImportJob, *, progress: bool) -> ImportJob:
             _finish(job, JobState.FAILED, report, wipe=True)
         else:
             _finish_done(job, report)
+            analyze_tables()
     finally:
         if writer is not None:
             writer.close()

@@ -17,6 +17,22 @@ What PostfixAdmin stores and what it becomes here:
   BLF-CRYPT, $argon2id$ ARGON2ID; 32 hex digits PLAIN-MD5; anything else is taken as a clear
   password and hashed with the default scheme, unless it looks like a hash we cannot verify),
   the maildir path (relative to the mail base) and the quota in bytes.
+
+A migration brings over every mailbox, alias and alias domain PostfixAdmin serves: where a
+row breaks one of our rules, it is kept with the adjustment least surprising for the mail and
+a note says what changed (`_fit_limits`, `_fit_path`, `map_password`):
+- a quota above the domain's per-mailbox maximum, or 0 (no limit) in a domain with one,
+  becomes the domain's maximum; 0 in a domain with only a total quota becomes that total;
+- more mailboxes or aliases than the domain allows, or quotas that add up to more than its
+  total: the domain's limit is raised to what it holds (PostfixAdmin served them all);
+- a maildir path outside our path rule (a space, a path not under its own domain) becomes the
+  usual domain/local/ path: the note gives the `mv` to run before the switch;
+- a password hash we cannot verify (or a locked one): the mailbox keeps receiving mail with
+  a random password nobody knows; the note says to set one.
+Skipped, with the reason, is only what cannot be kept: a local part we refuse (`*`, `?`,
+whose mail tools read them as wildcards), a maildir path with `:` or `%` (Dovecot reads them as
+configuration, so where the mail really is cannot be told), a destination that is no address,
+aliases inside an alias domain.
 - alias: `goto` is split into one destination a row. PostfixAdmin gives every mailbox an alias
   to itself; here a mailbox answers for itself, so that alias is left out. A mailbox alias
   whose destinations add others becomes an alias that keeps a copy (its own address stays in
@@ -30,19 +46,23 @@ What PostfixAdmin stores and what it becomes here:
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from domains.models import Domain
 from mailadmin import dburl
 from mailboxes import passwords
+from mailboxes.paths import canonical_path, check_path
 from transfer.csvformat import Record
-from transfer.importer import Importer, Report
+from transfer.importer import Importer, Report, analyze_tables
+from transfer.rows import split_address
 
 MB = 1024 * 1024
 TABLES = ("domain", "mailbox", "alias", "alias_domain", "admin", "domain_admins")
@@ -173,7 +193,8 @@ def _read_mysql(parts: dburl.DatabaseURL, password: str) -> PfaData:
 
 
 def map_password(stored: str) -> tuple[str | None, str]:
-    """(value for the password column, note). None: the password cannot be imported."""
+    """(value for the password column, note). None: the password cannot be imported (the
+    mailbox then gets a random one: `_mailbox_password`)."""
     value = stored.strip()
     if not value:
         return None, "no password"
@@ -210,6 +231,92 @@ def _limit(value: Any, what: str, domain: str, notes: list[str]) -> str:
     return str(number)
 
 
+def _mailbox_password(username: str, stored: str, notes: list[str]) -> str:
+    """The password cell; a hash we cannot verify becomes a random password nobody knows, so
+    that the mailbox keeps receiving mail until an admin sets a new one."""
+    password, note = map_password(stored)
+    if password is None:
+        notes.append(
+            f"mailbox {username}: {note}; it got a random password: set a new one with "
+            f"`manage.py mailbox passwd {username}`"
+        )
+        return passwords.generate_password()
+    if note:
+        notes.append(f"mailbox {username}: {note}")
+    return password
+
+
+def _fit_path(username: str, path: str, storage_format: str, notes: list[str]) -> str | None:
+    """`path` if our path rule takes it; else the usual path with a note to move the mail
+    there, or None (skip) when Dovecot would read part of it as configuration."""
+    try:
+        local_part, domain = split_address(username)
+    except ValidationError:
+        return path  # the importer refuses the address itself, with its reason
+    try:
+        return check_path(path, domain=domain, local_part=local_part, storage_format=storage_format)
+    except ValidationError as exc:
+        if ":" in path or "%" in path:
+            return None
+        usual = canonical_path(domain, local_part, storage_format)
+        base = str(getattr(settings, "MAILADMIN_MAIL_BASE", "/var/vmail")).rstrip("/")
+        notes.append(
+            f"mailbox {username}: maildir {path!r} is refused here ({' '.join(exc.messages)}); "
+            f"it gets {usual}: before the switch run mv {shlex.quote(f'{base}/{path}')} "
+            f"{shlex.quote(f'{base}/{usual}')}"
+        )
+        return usual
+
+
+def _fit_limits(mapping: Mapping, domains: dict[str, dict[str, str]]) -> None:
+    """Quotas and counts within the limits of their domain: a mailbox's quota is fitted to the
+    per-mailbox maximum, then a domain's limits are raised to what PostfixAdmin served."""
+    mailboxes: dict[str, int] = {}
+    aliases: dict[str, int] = {}
+    quota: dict[str, int] = {}
+    for record in mapping.records:
+        kind = record.cells["type"]
+        if kind not in ("mailbox", "alias"):
+            continue
+        name = record.cells["name"]
+        domain = name.rpartition("@")[2].strip().lower()
+        cells = domains.get(domain)
+        if cells is None:
+            continue
+        if kind == "alias":
+            aliases[domain] = aliases.get(domain, 0) + 1
+            continue
+        mailboxes[domain] = mailboxes.get(domain, 0) + 1
+        given = int(record.cells["quota"])
+        most, total = int(cells["max_quota"]), int(cells["total_quota"])
+        fitted = given
+        if most and (given == 0 or given > most):
+            fitted = most
+        elif not most and total and given == 0:
+            fitted = total
+        if fitted != given:
+            record.cells["quota"] = str(fitted)
+            shown = "no limit" if given == 0 else f"{given} bytes"
+            mapping.notes.append(
+                f"mailbox {name}: quota {shown} does not fit {domain}'s "
+                f"{'maximum' if most else 'total'}; it gets {fitted} bytes"
+            )
+        quota[domain] = quota.get(domain, 0) + fitted
+    for domain, cells in domains.items():
+        for column, what, held in (
+            ("max_mailboxes", "mailboxes", mailboxes.get(domain, 0)),
+            ("max_aliases", "aliases", aliases.get(domain, 0)),
+            ("total_quota", "bytes of quota", quota.get(domain, 0)),
+        ):
+            limit = int(cells[column])
+            if limit and held > limit:
+                cells[column] = str(held)
+                mapping.notes.append(
+                    f"{domain}: {column} raised from {limit} to {held}: PostfixAdmin serves "
+                    f"{held} {what} there"
+                )
+
+
 def _maildir(value: str) -> tuple[str, str]:
     """(path under the mail base, storage format)."""
     path = value.strip()
@@ -236,6 +343,7 @@ class Mapping:
 
 def map_rows(data: PfaData) -> Mapping:
     mapping = Mapping()
+    domain_cells: dict[str, dict[str, str]] = {}
     alias_domains = {_text(r["alias_domain"]).lower() for r in data.rows("alias_domain")}
     mailboxes = {_text(r["username"]).strip().lower() for r in data.rows("mailbox")}
     for row in data.rows("domain"):
@@ -245,21 +353,28 @@ def map_rows(data: PfaData) -> Mapping:
         if name.lower() in alias_domains:
             continue  # imported from alias_domain
         notes = mapping.notes
-        mapping.add(
-            f"domain {name}",
-            {
-                "type": "domain",
-                "name": name,
-                "display_name": _text(row.get("description")),
-                "delivery": "backup" if _truthy(row.get("backupmx")) else "hosted",
-                "transport": map_transport(_text(row.get("transport"))),
-                "max_mailboxes": _limit(row.get("mailboxes"), "mailboxes", name, notes),
-                "max_aliases": _limit(row.get("aliases"), "aliases", name, notes),
-                "max_quota": str(max(int(row.get("maxquota") or 0), 0) * MB),
-                "total_quota": str(max(int(row.get("quota") or 0), 0) * MB),
-                "active": "yes" if _truthy(row.get("active", True)) else "no",
-            },
-        )
+        domain_cells[name.lower()] = cells = {
+            "type": "domain",
+            "name": name,
+            "display_name": _text(row.get("description")),
+            "delivery": "backup" if _truthy(row.get("backupmx")) else "hosted",
+            "transport": map_transport(_text(row.get("transport"))),
+            "max_mailboxes": _limit(row.get("mailboxes"), "mailboxes", name, notes),
+            "max_aliases": _limit(row.get("aliases"), "aliases", name, notes),
+            "max_quota": str(max(int(row.get("maxquota") or 0), 0) * MB),
+            "total_quota": str(max(int(row.get("quota") or 0), 0) * MB),
+            "active": "yes" if _truthy(row.get("active", True)) else "no",
+        }
+        if cells["delivery"] == "backup":
+            # PostfixAdmin's backup MX takes mail for any local part; so does it here, until
+            # the domain's recipients are listed (docs/import-export.md).
+            cells["accept_any"] = "yes"
+            notes.append(
+                f"{name}: backup MX accepting every recipient, as in PostfixAdmin; list its "
+                f"recipients (`manage.py relayrecipient replace {name}`) and turn that off "
+                f"(`manage.py relayrecipient accept-any {name} no`) to stop backscatter"
+            )
+        mapping.add(f"domain {name}", cells)
     for row in data.rows("alias_domain"):
         name = _text(row["alias_domain"])
         mapping.add(
@@ -273,13 +388,18 @@ def map_rows(data: PfaData) -> Mapping:
         )
     for row in data.rows("mailbox"):
         username = _text(row["username"]).strip()
-        password, note = map_password(_text(row.get("password")))
-        if password is None:
-            mapping.left_out.append((f"mailbox {username}", note))
-            continue
-        if note:
-            mapping.notes.append(f"mailbox {username}: {note}")
         path, storage_format = _maildir(_text(row.get("maildir")))
+        fitted = _fit_path(username, path, storage_format, mapping.notes)
+        if fitted is None:
+            mapping.left_out.append(
+                (
+                    f"mailbox {username}",
+                    f"maildir {path!r} holds “:” or “%”, which Dovecot reads as configuration "
+                    "in a mail location: fix it in PostfixAdmin and run the migration again",
+                )
+            )
+            continue
+        password = _mailbox_password(username, _text(row.get("password")), mapping.notes)
         mapping.add(
             f"mailbox {username}",
             {
@@ -289,12 +409,13 @@ def map_rows(data: PfaData) -> Mapping:
                 "display_name": _text(row.get("name")),
                 "quota": str(max(int(row.get("quota") or 0), 0)),
                 "format": storage_format,
-                "maildir": path,
+                "maildir": fitted,
                 "active": "yes" if _truthy(row.get("active", True)) else "no",
             },
         )
     for row in data.rows("alias"):
         _map_alias(mapping, row, mailboxes, alias_domains)
+    _fit_limits(mapping, domain_cells)
     return mapping
 
 
@@ -426,11 +547,12 @@ def migrate(data: PfaData, *, dry_run: bool = False) -> MigrationReport:
             result: Report = importer.commit()
             for problem in sorted(result.skipped, key=lambda p: p.line):
                 report.skipped.append((mapping.labels.get(problem.line, "?"), problem.reason))
-            for kind in ("domain", "aliasdomain", "mailbox", "alias"):
+            for kind in ("domain", "aliasdomain", "mailbox", "alias", "relayrecipient"):
                 report.imported[kind] = result.created.get(kind, 0)
             _admins(data, report)
             if dry_run:
                 raise _DryRun
     except _DryRun:
-        pass
+        return report
+    analyze_tables()
     return report

@@ -143,13 +143,36 @@ PASSWORDS = {
     "kim@inactive.example": "kim-secret-111",
     "only@limited.example": "only-secret-12",
 }
-# Mailboxes and aliases the migration must skip, with a word of the reason it gives.
+# Mailboxes and aliases the migration must skip, with a word of the reason it gives: only
+# what cannot be kept. Every other row that breaks one of our rules is kept and a note says
+# what it got (NOTES).
 SKIPPED = {
-    "mailbox locked@example.com": "neither a hash",
-    "mailbox over@limited.example": "maximum of 1 mailboxes",
     "alias sales@alias.example": "alias domain",
     "alias local@example.com": "not an e-mail address",
+    "mailbox st*r@example.com": "doveadm",
+    "mailbox colon@example.com": "Dovecot reads as configuration",
 }
+MIB = 1024 * 1024
+# Rows kept with an adjustment, each with (a part of) the note the report gives.
+NOTES = (
+    "mailbox locked@example.com: the stored password is neither a hash mailadmin can verify "
+    "nor usable; it got a random password",
+    "mailbox odd@example.com: password scheme {MD4} cannot be verified here; it got a random "
+    "password",
+    f"mailbox big@quota.example: quota {20 * MIB} bytes does not fit quota.example's maximum; "
+    f"it gets {10 * MIB} bytes",
+    f"mailbox free@quota.example: quota no limit does not fit quota.example's maximum; it gets "
+    f"{10 * MIB} bytes",
+    "quota.example: max_mailboxes raised from 2 to 3",
+    "quota.example: max_aliases raised from 1 to 2",
+    f"quota.example: total_quota raised from {15 * MIB} to {25 * MIB}",
+    "limited.example: max_mailboxes raised from 1 to 2",
+    "mailbox spacey@example.com: maildir 'example.com/Spacey Box/' is refused here",
+    "it gets example.com/spacey/: before the switch run mv",
+    "backup.example: backup MX accepting every recipient",
+)
+# Maildirs the migration moves (the note above tells the operator to move the mail).
+MOVED = {"example.com/Spacey Box/": "example.com/spacey/"}
 
 
 def _blf(password: str) -> str:
@@ -171,6 +194,8 @@ def fixture_rows() -> dict[str, list[tuple[object, ...]]]:
             ("limited.example", "", -1, 1, 0, 0, "virtual", False, True),
             ("xn--bcher-kva.example", "IDN", 0, 0, 0, 0, "dovecot", False, True),
             ("alias.example", "", 0, 0, 0, 0, "virtual", False, True),
+            # Limits its mailboxes and aliases break: 10 MB per mailbox, 15 MB in all.
+            ("quota.example", "", 1, 2, 10, 15, "virtual", False, True),
             ("offalias.example", "switched off", 0, 0, 0, 0, "virtual", False, False),
         ],
         # username, password, name, maildir, quota (bytes), local_part, domain, active
@@ -315,6 +340,86 @@ def fixture_rows() -> dict[str, list[tuple[object, ...]]]:
                 "limited.example",
                 True,
             ),
+            (
+                "st*r@example.com",
+                md5_crypt.hash("star-secret-14"),
+                "",
+                "example.com/st*r/",
+                1024000,
+                "st*r",
+                "example.com",
+                True,
+            ),
+            (
+                "colon@example.com",
+                md5_crypt.hash("colon-secret-15"),
+                "",
+                "example.com/colon:LAYOUT=fs/",
+                1024000,
+                "colon",
+                "example.com",
+                True,
+            ),
+            (
+                "spacey@example.com",
+                md5_crypt.hash("spacey-secret-16"),
+                "",
+                "example.com/Spacey Box/",
+                1024000,
+                "spacey",
+                "example.com",
+                True,
+            ),
+            (
+                "upperdir@example.com",
+                md5_crypt.hash("upper-secret-17"),
+                "",
+                "example.com/UpperDir/",
+                1024000,
+                "upperdir",
+                "example.com",
+                True,
+            ),
+            (
+                "odd@example.com",
+                "{MD4}" + "0" * 32,
+                "",
+                "example.com/odd/",
+                1024000,
+                "odd",
+                "example.com",
+                True,
+            ),
+            (
+                "big@quota.example",
+                md5_crypt.hash("big-secret-18"),
+                "",
+                "quota.example/big/",
+                20 * MIB,
+                "big",
+                "quota.example",
+                True,
+            ),
+            (
+                "free@quota.example",
+                md5_crypt.hash("free-secret-19"),
+                "",
+                "quota.example/free/",
+                0,
+                "free",
+                "quota.example",
+                True,
+            ),
+            (
+                "small@quota.example",
+                md5_crypt.hash("small-secret-20"),
+                "",
+                "quota.example/small/",
+                5 * MIB,
+                "small",
+                "quota.example",
+                True,
+            ),
         ],
         # address, goto, domain, active
         "alias": [
@@ -343,6 +448,17 @@ def fixture_rows() -> dict[str, list[tuple[object, ...]]]:
             ("kim@inactive.example", "kim@inactive.example", "inactive.example", True),
             ("only@limited.example", "only@limited.example", "limited.example", True),
             ("over@limited.example", "over@limited.example", "limited.example", True),
+            ("st*r@example.com", "st*r@example.com", "example.com", True),
+            ("colon@example.com", "colon@example.com", "example.com", True),
+            ("spacey@example.com", "spacey@example.com", "example.com", True),
+            ("upperdir@example.com", "upperdir@example.com", "example.com", True),
+            ("odd@example.com", "odd@example.com", "example.com", True),
+            ("big@quota.example", "big@quota.example", "quota.example", True),
+            ("free@quota.example", "free@quota.example", "quota.example", True),
+            ("small@quota.example", "small@quota.example", "quota.example", True),
+            # More aliases than quota.example allows.
+            ("a1@quota.example", "big@quota.example", "quota.example", True),
+            ("a2@quota.example", "small@quota.example,ext@elsewhere.net", "quota.example", True),
             # Plain aliases, a catch-all, an inactive one, odd spacing and case.
             (
                 "team@example.com",

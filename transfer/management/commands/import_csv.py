@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from transfer.csvformat import CsvFile, HeaderError
-from transfer.importer import Importer, ImportRejected, Report
+from transfer.importer import Importer, ImportRejected, Report, analyze_tables
 from transfer.progress import ProgressBar
 
 MAX_SHOWN = 200
@@ -66,6 +66,8 @@ class Command(BaseCommand):
             total = source.count()
             importer = Importer(source, actor=actor, progress=bar, total=total)
             report = importer.validate() if options["dry_run"] else importer.commit()
+            if report.committed:
+                analyze_tables()
         except HeaderError as exc:
             raise CommandError(f"{path}: {exc}; nothing was imported") from None
         except ImportRejected as exc:
