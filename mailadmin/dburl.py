@@ -106,11 +106,15 @@ def to_django(url: str, base_dir: Any) -> dict[str, Any]:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(path),
             # IMMEDIATE: a writer takes the lock when its transaction starts, so two requests
-            # queue instead of failing halfway; WAL lets readers go on meanwhile.
+            # queue instead of failing halfway. A rollback journal, not WAL: Postfix and
+            # Dovecot read these files with read access only (a WAL reader must write the
+            # -shm file), and a commit spans the Postfix file atomically
+            # (mailadmin/contract/sqlite_files.py). The PRAGMA also turns an older WAL
+            # file back.
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL;",
+                "init_command": "PRAGMA journal_mode=DELETE;",
             },
             # A file, not :memory:, so that tests see the locking the panel lives with.
             "TEST": {"NAME": str(path.with_name(path.stem + "-test.sqlite3"))},

@@ -14,7 +14,7 @@ import hmac
 import re
 from dataclasses import dataclass, field
 
-from mailadmin.contract import views_v1
+from mailadmin.contract import sqlite_files, views_v1
 
 # Postfix substitutes %s (whole key), %u (local part) and %d (domain) and quotes them itself.
 # A query using %u or %d is skipped for a key without that part, which is why the catch-all
@@ -243,7 +243,8 @@ def _postfix_hosts(target: Target) -> str:
 def postfix_table(target: Target, name: str) -> str:
     query = exported_query(target.dialect, name)
     if target.dialect == "sqlite":
-        return f"dbpath = {target.database}\nquery = {query}\n"
+        # The Postfix file, never the panel's: it holds no password hash (sqlite_files.py).
+        return f"dbpath = {sqlite_files.postfix_database(target.database)}\nquery = {query}\n"
     return (
         f"hosts = {_postfix_hosts(target)}\n"
         f"user = {target.postfix_role}\n"
@@ -304,7 +305,7 @@ def _postfix_sasl_path(target: Target) -> str:
 
 def _dovecot_connect(target: Target) -> str:
     if target.dialect == "sqlite":
-        return target.database
+        return target.database  # the panel's file: Dovecot reads the hashes
     parts = []
     hosts = target.hosts or (("localhost", None),)
     if target.dialect == "pgsql" and len(hosts) > 1:
@@ -444,10 +445,10 @@ def roles_sql(target: Target) -> str:
     if target.dialect == "mysql":
         return _mysql_roles(target, roles)
     return (
-        "-- SQLite has no roles: whoever can read the database file can read every view,\n"
-        "-- password hashes included. Make the file readable by the panel and Dovecot only\n"
-        "-- (for example owner mailadmin, group dovecot, mode 0640, Postfix through proxymap\n"
-        "-- running as root), or use PostgreSQL, which keeps Postfix away from the hashes.\n"
+        "-- SQLite has no roles: file modes take their place. Postfix reads the Postfix file\n"
+        f"-- {sqlite_files.postfix_database(target.database)} (no password hashes; owner the\n"
+        "-- panel's user, group postfix, mode 0640); Dovecot reads the panel's own file\n"
+        f"-- {target.database} (group dovecot, mode 0640). See docs/operators.md, SQLite.\n"
     )
 
 
