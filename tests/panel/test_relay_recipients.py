@@ -6,9 +6,11 @@ accept every recipient (domains/relay.py); the mail-stack side is pinned elsewhe
 
 from __future__ import annotations
 
+import importlib
 import io
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -289,3 +291,15 @@ def test_cli_replace_and_accept_any(relay_a: Domain) -> None:
     relay_a.refresh_from_db()
     assert relay_a.relay_accept_any is True
     assert "accepts every recipient" in run("list", "relay-a.example")
+
+
+def test_upgrade_keeps_existing_relay_domains_accepting_every_recipient() -> None:
+    """Migration 0009: relay and backup domains made before the lists keep their mail flowing."""
+    migration = importlib.import_module("domains.migrations.0009_relay_recipients")
+    factories.domain("hosted.example")
+    factories.domain("relay.example", delivery="relay", transport="smtp:[mx.example]:25")
+    factories.domain("backup.example", delivery="backup")
+    with connection.schema_editor() as editor:
+        migration.accept_any_for_existing_relays(apps, editor)
+    flags = dict(Domain.objects.values_list("name", "relay_accept_any"))
+    assert flags == {"hosted.example": False, "relay.example": True, "backup.example": True}
