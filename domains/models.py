@@ -6,6 +6,8 @@ Postfix and Dovecot never read these tables: they read the views of the mail-sta
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,46 @@ from domains.names import domain_to_unicode
 from mailadmin.text import validate_plain_text
 
 MAX_ID = 2_147_483_647
+
+
+def unicode_lookup_key(ascii_name: str) -> str | None:
+    """The key Postfix looks an IDN domain up with in SMTPUTF8 mail, or None.
+
+    Postfix sends such a domain as its U-label and folds every lookup key (ICU case folding
+    when smtputf8_enable is on, as Python's str.casefold does): BÜCHER.example reaches the
+    tables as bücher.example. None for an ASCII name, and for a U-label that folds to ASCII
+    (straße.example folds to strasse.example, another domain): it is found by its A-label.
+    """
+    if not ascii_name.isascii():
+        return None
+    unicode_name = domain_to_unicode(ascii_name).casefold()
+    return None if unicode_name.isascii() else unicode_name
+
+
+class UnicodeKeyField(models.CharField):
+    """The folded U-label of the model's `name` (unicode_lookup_key), set on every save.
+
+    Django asks a field for its value in pre_save() on every insert and update, bulk_create
+    included, so every writer of a domain or alias domain keeps it: the panel, the CLI and the
+    import. The contract views offer it to Postfix next to the A-label. Migrations see a plain
+    CharField (deconstruct), so no migration imports this module.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 253)
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("unique", True)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str | None:
+        value = unicode_lookup_key(getattr(model_instance, "name", ""))
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
 
 
 class Delivery(models.TextChoices):
@@ -37,6 +79,7 @@ class DomainQuerySet(models.QuerySet["Domain"]):
 
 class Domain(models.Model):
     name = models.CharField(_("name"), max_length=253, unique=True)
+    unicode_key = UnicodeKeyField(_("U-label lookup key"))
     description = models.CharField(
         _("description"), max_length=255, blank=True, validators=[validate_plain_text]
     )
@@ -134,6 +177,7 @@ class AliasDomain(models.Model):
     """`name` receives mail for the same local parts of the hosted domain `target`."""
 
     name = models.CharField(_("alias domain"), max_length=253, unique=True)
+    unicode_key = UnicodeKeyField(_("U-label lookup key"))
     target = models.ForeignKey(
         Domain, on_delete=models.CASCADE, related_name="alias_domains", verbose_name=_("target")
     )
@@ -274,6 +318,11 @@ class ServerSettings(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     default_uid = models.PositiveIntegerField(_("default uid"), default=5000)
     default_gid = models.PositiveIntegerField(_("default gid"), default=5000)
+    # Where postmaster@ and abuse@ of a hosted domain go when its admin set up no mailbox,
+    # alias or catch-all for them (RFC 5321 4.5.1); empty: nowhere, they are refused.
+    postmaster_address = models.CharField(
+        _("server postmaster address"), max_length=254, default="postmaster@localhost"
+    )
 
     class Meta:
         verbose_name = _("server settings")

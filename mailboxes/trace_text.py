@@ -33,23 +33,35 @@ MESSAGES: dict[str, Promise] = {
     "domain_hosted": _("%(domain)s is hosted here (virtual_mailbox_domains)."),
     "domain_relay": _("%(domain)s is relayed or backed up by this server (relay_domains)."),
     "domain_foreign": _("%(domain)s is none of this server's domains."),
+    "domain_unicode": _(
+        "%(domain)s is the Unicode form (U-label) of %(a_label)s, as an SMTPUTF8 client sends "
+        "it: every lookup finds the rows of %(a_label)s."
+    ),
     "note_domain_inactive": _(
-        "%(domain)s exists in mailadmin but is disabled, so Postfix does not know it."
+        "%(domain)s is disabled: it stays one of this server's domains, and every address in "
+        "it is refused at RCPT TO, so that no client can relay its mail elsewhere."
     ),
     "note_alias_domain_inactive": _(
-        "%(domain)s is an alias domain in mailadmin but is disabled, so Postfix does not know it."
+        "%(domain)s is a disabled alias domain: every address in it is refused at RCPT TO."
     ),
     "note_alias_domain_target_off": _(
-        "%(domain)s is an alias domain of %(target)s, which is disabled or not hosted here, "
-        "so Postfix does not know it."
+        "%(domain)s is an alias domain of %(target)s, which is disabled or not hosted here: "
+        "every address in it is refused at RCPT TO."
     ),
     "rcpt_relay_denied": _(
         "Refused for a client that is neither in mynetworks nor logged in: %(reply)s. "
         "A logged-in client would be allowed to send it out."
     ),
     "rcpt_relay_accepted": _(
-        "Accepted: relay_recipient_maps is not set, so every recipient of a relayed domain "
-        "is accepted and the next hop decides."
+        "Accepted: the recipient is in relay_recipient_maps (listed, or the domain accepts "
+        "every recipient)."
+    ),
+    "rcpt_unknown_relay": _(
+        "Refused: the recipient is not in the domain's relay recipient list: %(reply)s"
+    ),
+    "rcpt_domain_disabled": _(
+        "Refused: the domain is disabled, and the recipient access table says so for every "
+        "client, local and logged-in ones too: %(reply)s"
     ),
     "rcpt_local_accepted": _("Handed to the machine's own delivery; mailadmin does not manage it."),
     "rcpt_access_refused": _(
@@ -86,6 +98,10 @@ MESSAGES: dict[str, Promise] = {
     "expand_not_traced": _(
         "The expansion goes on with %(more)s more addresses: the trace follows the first "
         "%(limit)s addresses only, so what Postfix does with the rest is not shown."
+    ),
+    "note_role_fallback": _(
+        "%(address)s has no mailbox, alias or catch-all of its own: every hosted domain "
+        "accepts it (RFC 5321, RFC 2142) for the server's postmaster address."
     ),
     "note_alias_inactive": _("An alias %(address)s exists but is disabled: Postfix ignores it."),
     "note_mailbox_inactive": _(

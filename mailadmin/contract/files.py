@@ -16,6 +16,22 @@ from dataclasses import dataclass, field
 
 from mailadmin.contract import sqlite_files, views_v1
 
+
+# A domain key, mapped to the stored A-label: Postfix sends an SMTPUTF8 address's domain as
+# its U-label, folded (BÜCHER.example -> bücher.example), and each view keeps the U-label of
+# every IDN domain next to the A-label (mailadmin_postfix_domain.unicode_domain). One probe of
+# that column's unique index, then the lookup itself on the A-label's index; an A-label or
+# ASCII key finds no U-label and is used as it is.
+def domain_key(expansion: str) -> str:
+    return (
+        "COALESCE((SELECT u.domain FROM mailadmin_postfix_domain u"
+        f" WHERE u.unicode_domain = {expansion}), {expansion})"
+    )
+
+
+DOMAIN_KEY = domain_key("lower('%d')")  # the domain of a user@domain key
+DOMAIN_NAME_KEY = domain_key("lower('%s')")  # a bare domain key
+
 # Postfix substitutes %s (whole key), %u (local part) and %d (domain) and quotes them itself.
 # A query using %u or %d is skipped for a key without that part, which is why the catch-all
 # (key "@domain", empty %u) has a table of its own.
@@ -23,50 +39,60 @@ from mailadmin.contract import sqlite_files, views_v1
 # The view form of every lookup, in every dialect: what MariaDB and SQLite are asked, the body
 # of PostgreSQL's lookup functions (below), and the template of the trace engine (trace.py).
 POSTFIX_QUERIES: dict[str, str] = {
+    # A disabled domain is still answered: it stays ours, and recipient_access refuses it.
     "virtual_mailbox_domains": (
-        "SELECT domain FROM mailadmin_postfix_domain WHERE domain = lower('%s') AND kind = 'hosted'"
+        "SELECT domain FROM mailadmin_postfix_domain"
+        f" WHERE domain = {DOMAIN_NAME_KEY} AND kind = 'hosted'"
     ),
     "virtual_alias_domains": (
-        "SELECT domain FROM mailadmin_postfix_domain WHERE domain = lower('%s') AND kind = 'alias'"
+        "SELECT domain FROM mailadmin_postfix_domain"
+        f" WHERE domain = {DOMAIN_NAME_KEY} AND kind = 'alias'"
     ),
     "relay_domains": (
         "SELECT domain FROM mailadmin_postfix_domain"
-        " WHERE domain = lower('%s') AND kind IN ('relay', 'backup')"
+        f" WHERE domain = {DOMAIN_NAME_KEY} AND kind IN ('relay', 'backup')"
     ),
     "transport_maps": (
         "SELECT transport FROM mailadmin_postfix_domain"
-        " WHERE domain = lower('%s') AND transport <> ''"
+        f" WHERE domain = {DOMAIN_NAME_KEY} AND transport <> ''"
     ),
     "virtual_mailbox_maps": (
         "SELECT maildir FROM mailadmin_postfix_mailbox"
-        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+        f" WHERE domain = {DOMAIN_KEY} AND local_part = lower('%u')"
     ),
     "virtual_uid_maps": (
         "SELECT uid FROM mailadmin_postfix_mailbox"
-        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+        f" WHERE domain = {DOMAIN_KEY} AND local_part = lower('%u')"
     ),
     "virtual_gid_maps": (
         "SELECT gid FROM mailadmin_postfix_mailbox"
-        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+        f" WHERE domain = {DOMAIN_KEY} AND local_part = lower('%u')"
     ),
     "virtual_alias_maps": (
         "SELECT destination FROM mailadmin_postfix_alias"
-        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+        f" WHERE domain = {DOMAIN_KEY} AND local_part = lower('%u')"
     ),
     # Only the key "@domain" may reach a catch-all row; "user@domain" must not.
     "virtual_alias_catchall_maps": (
         "SELECT destination FROM mailadmin_postfix_alias"
-        " WHERE domain = lower('%d') AND local_part = '' AND substr('%s', 1, 1) = '@'"
+        f" WHERE domain = {DOMAIN_KEY} AND local_part = '' AND substr('%s', 1, 1) = '@'"
     ),
     "smtpd_sender_login_maps": (
         "SELECT login FROM mailadmin_postfix_sender_login"
-        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+        f" WHERE domain = {DOMAIN_KEY} AND local_part = lower('%u')"
     ),
     # check_recipient_access also asks for the bare domain and "user@"; %d and %u keep those
-    # keys from costing a query.
+    # keys from costing a query. The row with an empty local part refuses every address of a
+    # disabled domain, at the first key (user@domain).
     "recipient_access": (
         "SELECT action FROM mailadmin_postfix_recipient_access"
-        " WHERE domain = lower('%d') AND local_part = lower('%u')"
+        f" WHERE domain = {DOMAIN_KEY} AND local_part IN (lower('%u'), '')"
+    ),
+    # Relay and backup-MX domains: a listed recipient, or any one (empty local part) where the
+    # domain accepts every recipient. Postfix's next key, "@domain", has no %u: not sent.
+    "relay_recipient_maps": (
+        "SELECT domain FROM mailadmin_postfix_relay_recipient"
+        f" WHERE domain = {DOMAIN_KEY} AND local_part IN (lower('%u'), '')"
     ),
 }
 
@@ -78,6 +104,11 @@ _FUNCTION_PARAMETERS = (
     ("lower('%s')", "p_key"),
     ("'%s'", "p_raw_key"),
 )
+
+
+# The key as PostgreSQL should read it (LookupFunction.call): a regular expression
+# replacement for '%s', '%u' or '%d'.
+PGSQL_UTF8_KEY = r"convert_from(convert_to('%\1', 'LATIN1'), 'UTF8')"
 
 
 @dataclass(frozen=True)
@@ -125,8 +156,17 @@ class LookupFunction:
 
     @property
     def call(self) -> str:
-        """The query of the exported .cf file: the view query's expansions, as arguments."""
-        arguments = ", ".join(expansion for expansion, _ in self._arguments)
+        """The query of the exported .cf file: the view query's expansions, as arguments.
+
+        Postfix 3.7's pgsql client declares its connection LATIN1 (only 3.8 made the encoding
+        a setting), so the UTF-8 bytes of an SMTPUTF8 key reach PostgreSQL one character a
+        byte: "bücher" arrives as "bÃ¼cher". Turning the text back into those bytes and
+        reading them as UTF-8 restores the key before lower() or any comparison sees it; an
+        ASCII key is unchanged.
+        """
+        arguments = ", ".join(
+            re.sub(r"'%([sud])'", PGSQL_UTF8_KEY, expansion) for expansion, _ in self._arguments
+        )
         return f"SELECT * FROM {self.name}({arguments})"
 
     def create_sql(self) -> list[str]:
@@ -175,6 +215,7 @@ MAIN_CF_MAPS: dict[str, tuple[str, ...]] = {
     "relay_domains": ("relay_domains",),
     "transport_maps": ("transport_maps",),
     "smtpd_sender_login_maps": ("smtpd_sender_login_maps",),
+    "relay_recipient_maps": ("relay_recipient_maps",),
 }
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

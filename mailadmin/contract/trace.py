@@ -7,11 +7,12 @@ lookup functions whose bodies are these same queries (files.LOOKUP_FUNCTIONS), w
 Postfix role may execute.
 It follows an inbound message from a client that is neither in mynetworks nor authenticated:
 
-1. smtpd, RCPT TO: check_recipient_access (a disabled mailbox is refused there), the address
-   class of the domain (virtual_alias_domains,
-   virtual_mailbox_domains, relay_domains; anything else is refused by
-   reject_unauth_destination), then smtpd_reject_unlisted_recipient (the address must be in
-   virtual_alias_maps, catch-all included, or in virtual_mailbox_maps).
+1. smtpd, RCPT TO: check_recipient_access (a disabled mailbox, and every address of a
+   disabled domain, is refused there), the address class of the domain
+   (virtual_alias_domains, virtual_mailbox_domains, relay_domains; anything else is refused
+   by reject_unauth_destination; a U-label finds its A-label in every table), then
+   smtpd_reject_unlisted_recipient (the address must be in virtual_alias_maps, catch-all
+   included, or in virtual_mailbox_maps; a relayed domain's in relay_recipient_maps).
 2. cleanup: virtual_alias_maps expansion as cleanup_map1n.c does it: `user@domain`, then
    `@domain`; each result is expanded in turn (a first result "@other" is the same user in
    the other domain, virtual(5)); an address that expands to itself is kept; more than 1000
@@ -42,6 +43,7 @@ from django.conf import settings
 from django.db import connection
 
 from mailadmin.contract.files import MAIN_CF_MAPS, POSTFIX_QUERIES
+from mailadmin.contract.views_v1 import DOMAIN_DISABLED_ACTION, ROLE_LOCAL_PARTS
 
 # Postfix's defaults (postconf -d), which the exported main.cf lines keep.
 RECURSION_LIMIT = 1000  # virtual_alias_recursion_limit
@@ -206,12 +208,17 @@ class Tracer:
     # -- the whole trace ----------------------------------------------------------------------
 
     def trace(self, address: str) -> Trace:
-        address = address.lower()
+        # Postfix folds every key (ICU case folding for UTF-8): BÜCHER -> bücher.
+        address = address.casefold()
         result = Trace(address)
         domain = address.rpartition("@")[2]
         kind, asked = self.domain_class(domain)
         step = Step("domain", f"domain_{kind}", INFO, {"domain": domain}, asked)
         result.steps.append(step)
+        if asked and asked[-1].found and asked[-1].rows[0] != domain:
+            # An SMTPUTF8 client's U-label: every table maps it to the stored A-label.
+            a_label: dict[str, object] = {"domain": domain, "a_label": asked[-1].rows[0]}
+            result.steps.append(Step("domain", "domain_unicode", INFO, a_label))
         result.steps += _domain_notes(domain, kind)
         if not self._rcpt(result, address, kind):
             result.verdict = "rejected"
@@ -235,17 +242,42 @@ class Tracer:
         # mailbox is refused there, before any other table is asked.
         access = self.db.ask("recipient_access", address)
         if access.found:
-            # The answer is "550 5.2.1 Mailbox disabled"; smtpd puts the address in between.
-            code, status, text = (access.answer or "").split(" ", 2)
+            # The answer is "550 5.2.1 Mailbox disabled" (or "Domain disabled"); smtpd puts
+            # the address in between. It comes before permit_mynetworks: every client gets it.
+            answer = access.answer or ""
+            code, status, text = answer.split(" ", 2)
             result.reply = f"{code} {status} <{address}>: Recipient address rejected: {text}"
+            refused = "rcpt_domain_disabled" if answer == DOMAIN_DISABLED_ACTION else None
             result.steps.append(
-                Step("rcpt", "rcpt_access_refused", REJECT, {"reply": result.reply}, [access])
+                Step(
+                    "rcpt",
+                    refused or "rcpt_access_refused",
+                    REJECT,
+                    {"reply": result.reply},
+                    [access],
+                )
             )
-            result.steps += _address_notes(address, depth=0)
+            if refused is None:
+                result.steps += _address_notes(address, depth=0)
             return False
-        if kind in ("relay", "local"):
-            result.steps.append(Step("rcpt", f"rcpt_{kind}_accepted", OK, {}))
+        if kind == "local":
+            result.steps.append(Step("rcpt", "rcpt_local_accepted", OK, {}))
             return True
+        if kind == "relay":
+            listed = self.db.ask("relay_recipient_maps", address)
+            if listed.found:
+                result.steps.append(Step("rcpt", "rcpt_relay_accepted", OK, {}, [access, listed]))
+                return True
+            result.reply = (
+                f"550 5.1.1 <{address}>: Recipient address rejected: "
+                "User unknown in relay recipient table"
+            )
+            result.steps.append(
+                Step(
+                    "rcpt", "rcpt_unknown_relay", REJECT, {"reply": result.reply}, [access, listed]
+                )
+            )
+            return False
         domain = address.rpartition("@")[2]
         asked = [access, *self.db.ask_all("virtual_alias_maps", address)]
         if not asked[-1].found:
@@ -339,7 +371,7 @@ class Tracer:
                         "results": rows,
                     }
                     result.steps.append(Step("expand", code, INFO, params, asked, depth))
-                    result.steps += _alias_notes(current, found.key, depth)
+                    result.steps += _alias_notes(current, found.key, depth, rows)
                 for position, target in enumerate(rows):
                     depth_of.setdefault(target, depth + 1)
                     if position == 0:
@@ -450,7 +482,9 @@ def _domain_notes(domain: str, kind: str) -> list[Step]:
     if row is not None and not row.active:
         notes.append(Step("domain", "note_domain_inactive", INFO, {"domain": domain}))
     alias_domain = AliasDomain.objects.filter(name=domain).select_related("target").first()
-    if alias_domain is not None and kind != "alias":
+    # A disabled alias domain, or one whose target is disabled, is still an alias domain to
+    # Postfix (it stays ours), and recipient_access refuses its mail.
+    if alias_domain is not None:
         target = alias_domain.target
         if not alias_domain.active:
             notes.append(Step("domain", "note_alias_domain_inactive", INFO, {"domain": domain}))
@@ -482,19 +516,31 @@ def _address_notes(address: str, *, depth: int) -> list[Step]:
     return notes
 
 
-def _alias_notes(address: str, key: str, depth: int) -> list[Step]:
-    """A catch-all answered: say so when an inactive alias of that address was passed over."""
-    if key == address:
-        return []
-    from mailboxes.models import Alias
+def _alias_notes(address: str, key: str, depth: int, rows: list[str]) -> list[Step]:
+    """A catch-all answered: say so when an inactive alias of that address was passed over.
+    A role address nobody set up answered: say it is the server's postmaster fallback."""
+    from domains.models import ServerSettings
+    from mailboxes.models import Alias, Mailbox
 
     local, _at, domain = address.rpartition("@")
+    if key == address:
+        if local not in ROLE_LOCAL_PARTS:
+            return []
+        server = ServerSettings.objects.filter(id=1).values_list("postmaster_address", flat=True)
+        own = (
+            Alias.objects.filter(domain__name=domain, local_part=local, active=True).exists()
+            or Mailbox.objects.filter(domain__name=domain, local_part=local).exists()
+        )
+        if own or rows != [target.lower() for target in server]:
+            return []
+        return [Step("expand", "note_role_fallback", INFO, {"address": address}, [], depth)]
     if Alias.objects.filter(domain__name=domain, local_part=local, active=False).exists():
         return [Step("expand", "note_alias_inactive", INFO, {"address": address}, [], depth)]
     return []
 
 
 def trace_address(address: str, *, may_see: DomainFilter | None = None) -> Trace:
-    """Trace `address` (canonical: lowercase, A-label domain). `may_see(domain)` False hides
+    """Trace `address` (lowercase; the domain as its A-label, or as the U-label an SMTPUTF8
+    client sends, which every table maps to the A-label). `may_see(domain)` False hides
     what happens inside a domain the asking admin does not administer."""
     return Tracer(may_see).trace(address)

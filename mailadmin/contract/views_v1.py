@@ -6,8 +6,12 @@ Every lookup the generated configuration makes filters on (domain, local_part) o
 which reach the unique indexes of the tables through the views, so each is one indexed query.
 
 Views (columns):
-- mailadmin_postfix_domain (domain, kind, transport): active domains; kind is hosted, relay,
-  backup or alias (an active alias domain of an active hosted domain).
+- mailadmin_postfix_domain (domain, kind, transport, active, unicode_domain): every domain,
+  active or not; kind is hosted, relay, backup or alias (an alias domain of a hosted domain,
+  active when it and its target are). A disabled domain stays one of ours, so that Postfix
+  refuses its mail (recipient_access) instead of relaying it for mynetworks and SASL clients.
+  unicode_domain is the U-label of an IDN domain as Postfix folds an SMTPUTF8 key (NULL for
+  ASCII names): the lookups map such a key to the stored A-label (files.py, DOMAIN_KEY).
 - mailadmin_postfix_mailbox (local_part, domain, maildir, uid, gid): deliverable mailboxes;
   uid/gid resolved mailbox > domain > server default.
 - mailadmin_postfix_alias (local_part, domain, destination): virtual_alias_maps, one row per
@@ -15,14 +19,21 @@ Views (columns):
   itself, so that a catch-all never takes a real mailbox's mail. In an alias domain each
   address of the target answers with the target address, and the alias domain gets a
   catch-all only when its target has one, so unknown users are refused at RCPT time.
+  postmaster@ and abuse@ of every active hosted domain and alias domain that has no mailbox,
+  alias or catch-all for them answer with the server's postmaster address
+  (domains_serversettings.postmaster_address; RFC 5321 4.5.1, RFC 2142).
 - mailadmin_postfix_sender_login (local_part, domain, login): smtpd_sender_login_maps; a
   mailbox sends as itself and as the aliases that deliver to it, in alias domains too. An
   alias on a mailbox's own address (forwarding) grants nothing: the forward's destinations
   receive the owner's mail, they do not become the owner.
 - mailadmin_postfix_recipient_access (local_part, domain, action): check_recipient_access
-  answers for disabled mailboxes, in their domain and its alias domains. An inactive mailbox
+  answers for disabled mailboxes, in their domain and its alias domains, and with an empty
+  local part for every address of a disabled domain (any kind) or alias domain. An inactive mailbox
   still answers for itself in mailadmin_postfix_alias (the catch-all must not take its mail),
   so without this table smtpd would accept its mail and virtual(8) bounce it later.
+- mailadmin_postfix_relay_recipient (local_part, domain): relay_recipient_maps; the listed
+  recipients of active relay and backup-MX domains, and an empty local part for the domains
+  that accept every recipient (relay_accept_any).
 - mailadmin_dovecot_userdb (username, local_part, domain, home, maildir, format, uid, gid,
   quota_bytes): paths relative to the mail base.
 - mailadmin_dovecot_passdb (username, local_part, domain, password): the only view with hashes.
@@ -36,6 +47,7 @@ POSTFIX_VIEWS = (
     "mailadmin_postfix_alias",
     "mailadmin_postfix_sender_login",
     "mailadmin_postfix_recipient_access",
+    "mailadmin_postfix_relay_recipient",
 )
 DOVECOT_VIEWS = ("mailadmin_dovecot_userdb", "mailadmin_dovecot_passdb")
 ALL_VIEWS = POSTFIX_VIEWS + DOVECOT_VIEWS
@@ -45,6 +57,40 @@ ALL_VIEWS = POSTFIX_VIEWS + DOVECOT_VIEWS
 _HOSTED = "d.active AND d.delivery = 'hosted'"
 # An access(5) result: refuse at RCPT time with a permanent "mailbox disabled" status.
 DISABLED_ACTION = "550 5.2.1 Mailbox disabled"
+# Every address of a disabled domain: permanent too, it is the admin's decision, as for a
+# mailbox (docs/mail-stack.md, "Disabled domains").
+DOMAIN_DISABLED_ACTION = "550 5.2.1 Domain disabled"
+# The role addresses every hosted domain answers for, RFC 5321 4.5.1 and RFC 2142.
+ROLE_LOCAL_PARTS = ("postmaster", "abuse")
+
+
+_RELAYED = "d.active AND d.delivery IN ('relay', 'backup')"
+
+
+def _role_fallbacks() -> list[str]:
+    """The alias rows of the role addresses nobody set up: to the server's postmaster."""
+    branches = []
+    for role in ROLE_LOCAL_PARTS:
+        unset = f"""s.postmaster_address <> ''
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_mailbox m
+                    WHERE m.domain_id = d.id AND m.local_part = '{role}')
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a
+                    WHERE a.domain_id = d.id AND a.local_part IN ('{role}', '') AND a.active)"""
+        branches.append(f"""
+UNION ALL
+SELECT '{role}', d.name, s.postmaster_address
+  FROM domains_domain d
+  JOIN domains_serversettings s ON s.id = 1
+ WHERE {_HOSTED}
+   AND {unset}
+UNION ALL
+SELECT '{role}', ad.name, s.postmaster_address
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN domains_serversettings s ON s.id = 1
+ WHERE ad.active AND {_HOSTED}
+   AND {unset}""")
+    return branches
 
 
 def _concat(dialect: str, *parts: str) -> str:
@@ -63,18 +109,22 @@ def view_statements(dialect: str) -> list[tuple[str, str]]:
     alias_address = _concat(dialect, "a.local_part", "'@'", "d.name")
     catchall_target = _concat(dialect, "'@'", "d.name")
     settings_join = "LEFT JOIN domains_serversettings s ON s.id = 1"
+    # The domain-wide rows of recipient_access: on PostgreSQL typed as the local parts of the
+    # other branches, so that the view's column keeps its type (CREATE OR REPLACE VIEW cannot
+    # change it on a database whose view predates these rows).
+    no_local_part = "CAST('' AS varchar(64))" if dialect == "pgsql" else "''"
     return [
         (
             "mailadmin_postfix_domain",
-            f"""
-SELECT d.name AS domain, d.delivery AS kind, d.transport AS transport
+            """
+SELECT d.name AS domain, d.delivery AS kind, d.transport AS transport, d.active AS active,
+       d.unicode_key AS unicode_domain
   FROM domains_domain d
- WHERE d.active
 UNION ALL
-SELECT ad.name, 'alias', ''
+SELECT ad.name, 'alias', '', ad.active AND d.active, ad.unicode_key
   FROM domains_aliasdomain ad
   JOIN domains_domain d ON d.id = ad.target_id
- WHERE ad.active AND {_HOSTED}""",
+ WHERE d.delivery = 'hosted'""",
         ),
         (
             "mailadmin_postfix_mailbox",
@@ -122,7 +172,8 @@ SELECT '', ad.name, {catchall_target}
   JOIN domains_domain d ON d.id = ad.target_id
  WHERE ad.active AND {_HOSTED}
    AND EXISTS (SELECT 1 FROM mailboxes_alias a
-                WHERE a.domain_id = d.id AND a.local_part = '' AND a.active)""",
+                WHERE a.domain_id = d.id AND a.local_part = '' AND a.active)"""
+            + "".join(_role_fallbacks()),
         ),
         (
             "mailadmin_postfix_sender_login",
@@ -171,7 +222,28 @@ SELECT m.local_part, ad.name, '{DISABLED_ACTION}'
   JOIN mailboxes_mailbox m ON m.domain_id = d.id
  WHERE ad.active AND NOT m.active AND {_HOSTED}
    AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a WHERE a.domain_id = m.domain_id
-                      AND a.local_part = m.local_part AND a.active)""",
+                      AND a.local_part = m.local_part AND a.active)
+UNION ALL
+SELECT {no_local_part}, d.name, '{DOMAIN_DISABLED_ACTION}'
+  FROM domains_domain d
+ WHERE NOT d.active
+UNION ALL
+SELECT {no_local_part}, ad.name, '{DOMAIN_DISABLED_ACTION}'
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+ WHERE NOT (ad.active AND d.active)""",
+        ),
+        (
+            "mailadmin_postfix_relay_recipient",
+            f"""
+SELECT r.local_part AS local_part, d.name AS domain
+  FROM domains_relayrecipient r
+  JOIN domains_domain d ON d.id = r.domain_id
+ WHERE {_RELAYED}
+UNION ALL
+SELECT '', d.name
+  FROM domains_domain d
+ WHERE {_RELAYED} AND d.relay_accept_any""",
         ),
         (
             "mailadmin_dovecot_userdb",

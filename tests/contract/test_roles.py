@@ -107,10 +107,15 @@ def test_postfix_tables_log_in_as_the_postfix_role(server_world: World) -> None:
     assert f"user={DOVECOT_ROLE} password={secrets[DOVECOT_ROLE]}" in dovecot
 
 
+# The scenario lists no relay recipients; reading the view without an error is the point
+# (tests/contract/test_domain_states.py reads its rows as the Postfix role).
+EMPTY_IN_SCENARIO = ("mailadmin_postfix_relay_recipient",)
+
+
 @pytest.mark.parametrize("view", POSTFIX_VIEWS)
 def test_postfix_role_reads_the_postfix_views(server_world: World, view: str) -> None:
     ((count,),) = run(server_world, POSTFIX_ROLE, f"SELECT COUNT(*) FROM {view}")  # noqa: S608
-    assert count > 0
+    assert count > 0 or view in EMPTY_IN_SCENARIO
 
 
 @pytest.mark.parametrize("relation", HIDDEN_FROM_POSTFIX)
@@ -122,7 +127,7 @@ def test_postfix_role_is_refused_hashes_and_tables(server_world: World, relation
 @pytest.mark.parametrize("view", ALL_VIEWS)
 def test_dovecot_role_reads_every_view(server_world: World, view: str) -> None:
     ((count,),) = run(server_world, DOVECOT_ROLE, f"SELECT COUNT(*) FROM {view}")  # noqa: S608
-    assert count > 0
+    assert count > 0 or view in EMPTY_IN_SCENARIO
 
 
 def test_dovecot_role_reads_the_password_hashes(server_world: World) -> None:

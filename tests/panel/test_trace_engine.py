@@ -108,11 +108,13 @@ def test_foreign_domain_is_relay_access_denied(world: None) -> None:
     assert result.reply == "554 5.7.1 <someone@elsewhere.net>: Relay access denied"
 
 
-def test_inactive_domain_is_foreign_to_postfix_and_explained(world: None) -> None:
+def test_inactive_domain_stays_ours_refuses_and_is_explained(world: None) -> None:
     result = trace_address("gina@inactive.example")
     assert result.verdict == "rejected"
-    assert "Relay access denied" in result.reply
-    assert "note_domain_inactive" in codes(result)
+    assert result.reply == (
+        "550 5.2.1 <gina@inactive.example>: Recipient address rejected: Domain disabled"
+    )
+    assert codes(result)[:3] == ["domain_hosted", "note_domain_inactive", "rcpt_domain_disabled"]
 
 
 def test_inactive_mailbox_is_refused_at_rcpt_by_the_recipient_access_table(world: None) -> None:
@@ -167,6 +169,8 @@ def test_transport_override_hands_to_lmtp(world: None) -> None:
 
 
 def test_relay_and_backup_domains(world: None) -> None:
+    # A new relay or backup domain accepts only its listed recipients; these accept any.
+    Domain.objects.filter(delivery__in=["relay", "backup"]).update(relay_accept_any=True)
     relay = trace_address("x@relay.example")
     assert relay.verdict == "accepted"
     assert relay.steps[-1].code == "deliver_relay"

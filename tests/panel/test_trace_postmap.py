@@ -43,6 +43,10 @@ ADDRESSES = [
     "x@relay.example",
     "x@backup.example",
     f"jan@{IDN_DOMAIN}",
+    "jan@bücher.example",  # the U-label an SMTPUTF8 client sends
+    "nobody@bücher.example",
+    "postmaster@nocatch.example",  # the server's postmaster answers for it
+    "abuse@alias-nocatch.example",
     "alice@alias.example",
     "team@alias.example",
     "nobody@alias.example",
