@@ -61,6 +61,8 @@ def panel_target() -> Target:
         mail_base=settings.MAILADMIN_MAIL_BASE,
         min_uid=settings.MAILADMIN_MIN_UID,
         password_scheme=default_scheme(),
+        recipient_delimiter=settings.MAILADMIN_RECIPIENT_DELIMITER,
+        message_size_limit=settings.MAILADMIN_MESSAGE_SIZE_LIMIT,
     )
 
 

@@ -192,6 +192,11 @@ LOGGING = {
 MAILADMIN_MAIL_BASE = env("MAILADMIN_MAIL_BASE", "/var/vmail")
 # Lowest uid/gid a mailbox may be delivered as; exported as virtual_minimum_uid. Never 0.
 MAILADMIN_MIN_UID = env_int("MAILADMIN_MIN_UID", 1000)
+# Address extensions (user+tag@): Postfix's recipient_delimiter in the exported lines; empty
+# means none. The exact address always wins over the address without its extension.
+MAILADMIN_RECIPIENT_DELIMITER = env("MAILADMIN_RECIPIENT_DELIMITER", "+")
+# The largest message Postfix accepts, in bytes (message_size_limit); 25 MiB by default.
+MAILADMIN_MESSAGE_SIZE_LIMIT = env_int("MAILADMIN_MESSAGE_SIZE_LIMIT", 26214400)
 # Scheme for every new password hash; one of mailboxes.passwords.WRITE_SCHEMES.
 MAILADMIN_PASSWORD_SCHEME = env("MAILADMIN_PASSWORD_SCHEME", "ARGON2ID")
 

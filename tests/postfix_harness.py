@@ -8,8 +8,9 @@ temp dir (mode 0755: the postfix user must reach it, which a pytest tmp_path und
 proxymap, virtual(8) and lmtp(8) see absolute paths as they are.
 
 The instance only gets plumbing from the harness (`plumbing()`: directories, port, log,
-no DNS, the queue that holds mail for foreign domains); everything about mail routing comes
-from the exported main.cf.lines and *.cf tables, applied by the shell blocks of
+no DNS in the SMTP client, the queue that holds mail for foreign domains; and the ports of
+the submission services); everything about mail routing comes
+from the exported main.cf.lines, master.cf.lines and *.cf tables, applied by the shell blocks of
 docs/operators.md (`doc_blocks`, `run_doc_block`), so the guide and the test cannot drift.
 """
 
@@ -36,7 +37,7 @@ OPERATORS_GUIDE = ROOT / "docs" / "operators.md"
 _BLOCK = re.compile(r"<!--\s*harness:\s*([a-z0-9-]+)\s*-->\s*\n```sh\n(.*?)\n```", re.DOTALL)
 
 # Services of the private instance: the stock master.cf without chroot (column 5 "n") and
-# without the services it does not need (tlsmgr, pipe-based transports, postscreen).
+# without the services it does not need (pipe-based transports, postscreen).
 MASTER_CF = """\
 {listen}  inet  n       -       n       -       -       smtpd
 pickup    unix  n       -       n       60      1       pickup
@@ -60,6 +61,7 @@ local     unix  -       n       n       -       -       local
 virtual   unix  -       n       n       -       -       virtual
 lmtp      unix  -       -       n       -       -       lmtp
 anvil     unix  -       -       n       -       1       anvil
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """
@@ -126,8 +128,19 @@ class PrivatePostfix:
     exists for Dovecot's sockets), start() starts it, stop() stops it and removes `root`.
     """
 
-    def __init__(self, *, smtp_port: int, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        smtp_port: int,
+        root: Path | None = None,
+        submission_port: int | None = None,
+        submissions_port: int | None = None,
+    ) -> None:
         self.smtp_port = smtp_port
+        # The submission services come from the exported master.cf.lines (the guide's
+        # apply-master-cf block) on these ports; the harness only chooses them.
+        self.submission_port = submission_port
+        self.submissions_port = submissions_port
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="mailadmin-postfix-"))
         self.config_dir = self.root / "config"
         self.queue_dir = self.root / "queue"
@@ -160,9 +173,6 @@ class PrivatePostfix:
             "maillog_file_prefixes": str(self.root),
             "smtpd_peername_lookup": "no",
             "smtpd_banner": "$myhostname ESMTP mailadmin-test",
-            # Only over TLS would be the production choice; the loopback test has no TLS.
-            "smtpd_tls_auth_only": "no",
-            "smtpd_tls_security_level": "none",
             "smtp_tls_security_level": "none",
             "smtp_dns_support_level": "disabled",
             # Mail for foreign domains stays in the queue (status "deferred transport"), so a
@@ -305,9 +315,49 @@ class PrivatePostfix:
         return [line for line in self.log().splitlines() if any(m in line for m in marks)]
 
     @property
+    def submission_listen(self) -> str:
+        return f"127.0.0.1:{self.submission_port}" if self.submission_port else "submission"
+
+    @property
+    def submissions_listen(self) -> str:
+        return f"127.0.0.1:{self.submissions_port}" if self.submissions_port else "submissions"
+
+    @property
     def sasl_socket(self) -> Path:
         return self.queue_dir / "private" / "auth"
 
     @property
     def lmtp_socket(self) -> Path:
         return self.queue_dir / "private" / "dovecot-lmtp"
+
+
+def self_signed_certificate(folder: Path, name: str = "mx.mailadmin.test") -> tuple[Path, Path]:
+    """A throw-away certificate and key (PEM, key mode 0600) for TLS on loopback."""
+    openssl = require_tool("openssl")
+    folder.mkdir(parents=True, exist_ok=True)
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name},IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    key.chmod(0o600)
+    return cert, key

@@ -220,6 +220,13 @@ MAIN_CF_MAPS: dict[str, tuple[str, ...]] = {
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]*$")
+_DELIMITER = re.compile(r"^[-+=_~]{0,4}$")
+_LISTEN = re.compile(r"^[A-Za-z0-9.:_-]+$")
+# postconf -d parent_domain_matches_subdomains (Postfix 3.7) without relay_domains.
+PARENT_DOMAIN_MATCHES_SUBDOMAINS = (
+    "debug_peer_list, fast_flush_domains, mynetworks, permit_mx_backup_networks,"
+    " qmqpd_authorized_clients, smtpd_access_maps"
+)
 POSTFIX_QUEUE_DIR = "/var/spool/postfix"
 POSTFIX_SASL_SOCKET = f"{POSTFIX_QUEUE_DIR}/private/auth"
 
@@ -246,6 +253,17 @@ class Target:
     # Where Dovecot opens its SASL socket for Postfix; under the Postfix queue directory
     # main.cf names it relative to it (private/auth), elsewhere by its absolute path.
     sasl_socket: str = POSTFIX_SASL_SOCKET
+    # The address extension delimiter (MAILADMIN_RECIPIENT_DELIMITER): Postfix's
+    # recipient_delimiter; empty means no extensions.
+    recipient_delimiter: str = "+"
+    message_size_limit: int = 26214400  # MAILADMIN_MESSAGE_SIZE_LIMIT, bytes
+    # The certificate (full chain) and key for Postfix and Dovecot; none: no TLS lines.
+    tls_cert: str = ""
+    tls_key: str = ""
+    # The master.cf service names of submission (STARTTLS) and submissions (implicit TLS):
+    # a port name from /etc/services or host:port.
+    submission_listen: str = "submission"
+    submissions_listen: str = "submissions"
     extra: dict[str, str] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -268,6 +286,23 @@ class Target:
             raise ValueError(f"SQLite database path {self.database!r}: an absolute plain path")
         if self.min_uid < 1:
             raise ValueError("the minimum uid must be at least 1")
+        if not _DELIMITER.match(self.recipient_delimiter):
+            raise ValueError(
+                f"recipient delimiter {self.recipient_delimiter!r}: up to four of + - = _ ~,"
+                " or empty for none"
+            )
+        if self.message_size_limit < 1024:
+            raise ValueError("the message size limit must be at least 1024 bytes")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("give the TLS certificate and its key together, or neither")
+        for label, path in (("TLS certificate", self.tls_cert), ("TLS key", self.tls_key)):
+            if path and (not _SAFE_PATH.match(path) or "/../" in path + "/"):
+                raise ValueError(f"{label} {path!r}: an absolute path of plain characters")
+        for listen in (self.submission_listen, self.submissions_listen):
+            if not _LISTEN.match(listen):
+                raise ValueError(f"service {listen!r}: a port name, a port or host:port")
+        if self.submission_listen == self.submissions_listen:
+            raise ValueError("submission and submissions need different listeners")
 
 
 def _postfix_hosts(target: Target) -> str:
@@ -282,7 +317,10 @@ def _postfix_hosts(target: Target) -> str:
 
 
 def postfix_table(target: Target, name: str) -> str:
-    query = exported_query(target.dialect, name)
+    if name == SENDER_LOGIN_ACCESS:
+        query = sender_login_access_query(target.dialect)
+    else:
+        query = exported_query(target.dialect, name)
     if target.dialect == "sqlite":
         # The Postfix file, never the panel's: it holds no password hash (sqlite_files.py).
         return f"dbpath = {sqlite_files.postfix_database(target.database)}\nquery = {query}\n"
@@ -300,7 +338,23 @@ def table_reference(target: Target, name: str) -> str:
     return f"{prefix}{target.dialect}:{target.postfix_dir}/{name}.cf"
 
 
+# An access table for port 25's check_sender_access: every address a login owns (the
+# smtpd_sender_login_maps lookup) answers a refusal, so nobody sends to our users as one of
+# them without logging in on the submission port. It reads the same view or function as
+# smtpd_sender_login_maps, which the Postfix role may already read.
+SENDER_LOGIN_ACCESS = "sender_login_access"
+SENDER_LOGIN_REFUSAL = "553 5.7.1 not logged in: our users send through the submission port"
+
+
+def sender_login_access_query(dialect: str) -> str:
+    query = exported_query(dialect, "smtpd_sender_login_maps")
+    column = query.split()[1]  # "*" for the lookup function, "login" for the view
+    return query.replace(f"SELECT {column} ", f"SELECT '{SENDER_LOGIN_REFUSAL}' ", 1) + " LIMIT 1"
+
+
 def main_cf_lines(target: Target) -> str:
+    recipient_access = table_reference(target, "recipient_access")
+    sender_access = table_reference(target, SENDER_LOGIN_ACCESS)
     lines = [
         "# Apply with: grep -v '^#' main.cf.lines | while read -r l; do postconf -e \"$l\"; done",
         "# Mail for these domains is looked up in mailadmin's database at every message.",
@@ -312,27 +366,105 @@ def main_cf_lines(target: Target) -> str:
         f"virtual_mailbox_base = {target.mail_base}",
         f"virtual_minimum_uid = {target.min_uid}",
         "virtual_transport = virtual",
-        # Hosted domains live in virtual_mailbox_domains only; the local domain class is just
-        # the machine itself.
-        "mydestination = localhost",
+        # Postfix's default also lets relay_domains match subdomains: the query would be asked
+        # for the parent of sub.relay.example and every subdomain of a relayed or backed-up
+        # domain would be relayed. Only the exact names in mailadmin's tables are ours.
+        f"parent_domain_matches_subdomains = {PARENT_DOMAIN_MATCHES_SUBDOMAINS}",
+        # The local class is the machine itself (root@$myhostname stays here); hosted domains
+        # live in virtual_mailbox_domains only, and the two must never share a name: the
+        # host's name ($myhostname) is never a hosted domain (docs/operators.md, 7. Check).
+        "mydestination = $myhostname, localhost.$mydomain, localhost",
+        # Address extensions (user+tag@): the exact address first, then the address without
+        # the extension, then the catch-all; the extension is dropped when a mailbox or alias
+        # answers, so Dovecot LMTP and virtual(8) see only the exact key they store.
+        f"recipient_delimiter = {target.recipient_delimiter}",
+        "propagate_unmatched_extensions = canonical",
+        f"message_size_limit = {target.message_size_limit}",
         # Never an open relay: only these networks and authenticated clients may relay, every
         # other recipient must be one of our domains.
         f"mynetworks = {target.mynetworks}",
         "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated,"
         " reject_unauth_destination",
         # A disabled mailbox is refused at RCPT time for every client, local ones too.
-        "smtpd_recipient_restrictions = check_recipient_access"
-        f" {table_reference(target, 'recipient_access')}, permit_mynetworks,"
-        " permit_sasl_authenticated, reject_unauth_destination",
+        f"smtpd_recipient_restrictions = check_recipient_access {recipient_access},"
+        " reject_non_fqdn_recipient, permit_mynetworks, permit_sasl_authenticated,"
+        " reject_unauth_destination",
         # Unknown users of our domains are refused at RCPT time, not bounced later.
         "smtpd_reject_unlisted_recipient = yes",
-        # An authenticated client sends only as the addresses its login owns.
-        "smtpd_sender_restrictions = reject_authenticated_sender_login_mismatch",
-        # SASL through Dovecot (auth-mailadmin.conf.ext opens private/auth for Postfix).
+        # Port 25 has no SMTP AUTH (reject_*_sender_login_mismatch would be ignored there):
+        # a client outside mynetworks cannot send as an address one of our logins owns
+        # (sender_login_access.cf), nor from a sender domain that is not a domain name
+        # (reject_unknown_sender_domain asks the DNS, except for our own domains).
+        "smtpd_sender_restrictions = permit_mynetworks, reject_non_fqdn_sender,"
+        f" reject_unknown_sender_domain, check_sender_access {sender_access}",
+        "smtpd_helo_required = yes",
+        "disable_vrfy_command = yes",
+        # SASL through Dovecot (auth-mailadmin.conf.ext opens private/auth for Postfix),
+        # offered only by the submission services of master.cf.lines, never on port 25.
         "smtpd_sasl_type = dovecot",
         f"smtpd_sasl_path = {_postfix_sasl_path(target)}",
-        "smtpd_sasl_auth_enable = yes",
+        "smtpd_sasl_auth_enable = no",
+        "smtpd_tls_auth_only = yes",
     ]
+    if target.tls_cert:
+        lines += [
+            # Port 25 offers STARTTLS to whoever wants it; submission requires it.
+            f"smtpd_tls_chain_files = {target.tls_key}, {target.tls_cert}",
+            "smtpd_tls_security_level = may",
+            "smtpd_tls_mandatory_protocols = >=TLSv1.2",
+            "smtpd_tls_protocols = >=TLSv1.2",
+        ]
+    else:
+        lines.append(
+            "# No TLS lines: export with --tls-cert and --tls-key for STARTTLS on port 25 and"
+            " the submission services."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _submission_overrides(target: Target, *, wrapper: bool) -> list[tuple[str, str]]:
+    recipient_access = table_reference(target, "recipient_access")
+    syslog = "submissions" if wrapper else "submission"
+    overrides = [("syslog_name", f"postfix/{syslog}")]
+    if wrapper:
+        overrides.append(("smtpd_tls_wrappermode", "yes"))
+    overrides += [
+        ("smtpd_tls_security_level", "encrypt"),
+        ("smtpd_sasl_auth_enable", "yes"),
+        ("smtpd_tls_auth_only", "yes"),
+        ("smtpd_client_restrictions", "permit_sasl_authenticated,reject"),
+        ("smtpd_sender_restrictions", "reject_sender_login_mismatch"),
+        ("smtpd_relay_restrictions", "permit_sasl_authenticated,reject"),
+        (
+            "smtpd_recipient_restrictions",
+            f"check_recipient_access,{recipient_access},permit_sasl_authenticated,reject",
+        ),
+    ]
+    return overrides
+
+
+def master_cf_lines(target: Target) -> str:
+    """The submission services, in the forms `postconf -M -e` and `postconf -P -e` take."""
+    lines = [
+        "# Apply: lines 'service/type = entry' with postconf -M -e, the others (the -o",
+        "# overrides, 'service/type/parameter = value') with postconf -P -e.",
+    ]
+    if not target.tls_cert:
+        lines.append(
+            "# No submission service: it needs TLS (export with --tls-cert and --tls-key)."
+        )
+        return "\n".join(lines) + "\n"
+    lines.append(
+        "# SMTP AUTH only here, only after TLS: STARTTLS on submission, implicit TLS on"
+        " submissions."
+    )
+    for listen, wrapper in ((target.submission_listen, False), (target.submissions_listen, True)):
+        # chroot "-" (no): smtpd reaches proxymap and the SASL socket in the queue directory.
+        lines.append(f"{listen}/inet = {listen} inet n - - - - smtpd")
+        lines += [
+            f"{listen}/inet/{name} = {value}"
+            for name, value in _submission_overrides(target, wrapper=wrapper)
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -449,6 +581,26 @@ def dovecot_auth_conf(target: Target) -> str:
         "    group = postfix\n"
         "  }\n"
         "}\n"
+        "# Address extensions are Postfix's work (recipient_delimiter in main.cf): it tries\n"
+        "# the exact address first and hands LMTP the address a mailbox stores. Dovecot 2.3's\n"
+        "# LMTP would cut the extension before its userdb lookup (plus+box@ delivered to plus@),\n"
+        "# so it gets no delimiter, and no folder is made from an extension.\n"
+        "recipient_delimiter =\n"
+        "lmtp_save_to_detail_mailbox = no\n"
+    ) + _dovecot_tls(target)
+
+
+def _dovecot_tls(target: Target) -> str:
+    if not target.tls_cert:
+        return "# No TLS lines: export with --tls-cert and --tls-key for IMAP over TLS.\n"
+    return (
+        "# IMAP STARTTLS and imaps with the same certificate as Postfix; no password in clear\n"
+        "# except from this host (Dovecot counts loopback connections as secured).\n"
+        "ssl = yes\n"
+        f"ssl_cert = <{target.tls_cert}\n"
+        f"ssl_key = <{target.tls_key}\n"
+        "ssl_min_protocol = TLSv1.2\n"
+        "disable_plaintext_auth = yes\n"
     )
 
 
@@ -549,7 +701,9 @@ def render_all(target: Target) -> dict[str, str]:
     """Relative path -> content of every file for `target`."""
     target.check()
     files = {f"postfix/{name}.cf": postfix_table(target, name) for name in POSTFIX_QUERIES}
+    files[f"postfix/{SENDER_LOGIN_ACCESS}.cf"] = postfix_table(target, SENDER_LOGIN_ACCESS)
     files["postfix/main.cf.lines"] = main_cf_lines(target)
+    files["postfix/master.cf.lines"] = master_cf_lines(target)
     files["dovecot/dovecot-sql.conf.ext"] = dovecot_sql_conf(target)
     files["dovecot/auth-mailadmin.conf.ext"] = dovecot_auth_conf(target)
     files["sql/roles.sql"] = roles_sql(target)

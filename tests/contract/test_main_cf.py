@@ -81,7 +81,9 @@ def test_relay_restrictions_end_with_reject_unauth_destination(
             at = restrictions.index("check_recipient_access")
             assert restrictions[at + 1] == world.table("recipient_access"), parameter
             del restrictions[at : at + 2]
-        assert set(restrictions[:-1]) <= {"permit_mynetworks", "permit_sasl_authenticated"}
+        # reject_non_fqdn_recipient only refuses.
+        allowed = {"permit_mynetworks", "permit_sasl_authenticated", "reject_non_fqdn_recipient"}
+        assert set(restrictions[:-1]) <= allowed
 
 
 def test_mynetworks_is_loopback_only(applied: dict[str, str]) -> None:
@@ -93,11 +95,99 @@ def test_mynetworks_is_loopback_only(applied: dict[str, str]) -> None:
     assert all(network.is_loopback for network in networks), networks
 
 
-def test_other_safety_lines(applied: dict[str, str]) -> None:
-    assert applied["mydestination"] == "localhost"
+def test_other_safety_lines(world: World, applied: dict[str, str]) -> None:
+    # The machine's own names stay local; hosted domains are never in mydestination.
+    assert applied["mydestination"] == "$myhostname, localhost.$mydomain, localhost"
     assert applied["smtpd_reject_unlisted_recipient"] == "yes"
     assert applied["virtual_minimum_uid"] == str(settings.MAILADMIN_MIN_UID) == "1000"
-    assert "reject_authenticated_sender_login_mismatch" in applied["smtpd_sender_restrictions"]
+    sender = [item.strip() for item in applied["smtpd_sender_restrictions"].split(",")]
+    assert sender == [
+        "permit_mynetworks",
+        "reject_non_fqdn_sender",
+        "reject_unknown_sender_domain",
+        f"check_sender_access {world.table('sender_login_access')}",
+    ]
+    assert "reject_non_fqdn_recipient" in applied["smtpd_recipient_restrictions"]
+    assert applied["smtpd_helo_required"] == "yes"
+    assert applied["disable_vrfy_command"] == "yes"
+    assert applied["message_size_limit"] == str(settings.MAILADMIN_MESSAGE_SIZE_LIMIT)
+    assert applied["recipient_delimiter"] == settings.MAILADMIN_RECIPIENT_DELIMITER == "+"
+    assert applied["propagate_unmatched_extensions"] == "canonical"
+    # SMTP AUTH is for the submission services of master.cf.lines only.
+    assert applied["smtpd_sasl_auth_enable"] == "no"
+    assert applied["smtpd_tls_auth_only"] == "yes"
+
+
+def test_relay_domains_do_not_match_subdomains(applied: dict[str, str]) -> None:
+    """Postfix's default lets relay_domains answer for every subdomain of its entries."""
+    default = postconf(Path("/etc/postfix"), "-d", "-h", "parent_domain_matches_subdomains")
+    expected = [item for item in default.replace(",", " ").split() if item != "relay_domains"]
+    assert "relay_domains" in default
+    assert applied["parent_domain_matches_subdomains"].replace(",", " ").split() == expected
+
+
+def test_sender_login_access_refuses_only_owned_addresses(world: World) -> None:
+    table = world.table("sender_login_access")
+    answer = postmap_query(table, "alice@example.com")
+    assert answer is not None and answer.startswith("553 5.7.1 ")
+    assert postmap_query(table, "Alice@Example.COM") == answer
+    assert postmap_query(table, "nobody@example.com") is None  # the catch-all grants nothing
+    assert postmap_query(table, "example.com") is None  # access-table keys without a user
+    assert postmap_query(table, "alice@") is None
+
+
+def test_no_tls_lines_and_no_submission_without_a_certificate(world: World) -> None:
+    main_cf = (world.out / "postfix" / "main.cf.lines").read_text()
+    assert "smtpd_tls_chain_files" not in main_cf and "\n# No TLS lines:" in main_cf
+    master_cf = (world.out / "postfix" / "master.cf.lines").read_text()
+    body = [line for line in master_cf.splitlines()[1:] if not line.startswith("#")]
+    assert body == [] and "# No submission service:" in master_cf
+    dovecot = (world.out / "dovecot" / "auth-mailadmin.conf.ext").read_text()
+    assert "ssl_cert" not in dovecot and "\nrecipient_delimiter =\n" in dovecot
+
+
+def test_master_cf_lines_add_the_submission_services(
+    world: World, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    out = tmp_path / "out"
+    cert, key = "/etc/ssl/mail/fullchain.pem", "/etc/ssl/mail/privkey.pem"
+    export_maps(world.db, out, "--tls-cert", cert, "--tls-key", key)
+    config_dir = tmp_path_factory.mktemp("postfix-master")
+    for name in ("main.cf", "master.cf"):
+        installed = Path("/etc/postfix") / name
+        if installed.exists():
+            shutil.copyfile(installed, config_dir / name)
+        else:
+            (config_dir / name).touch()
+    main_cf = (out / "postfix" / "main.cf.lines").read_text()
+    assert f"\nsmtpd_tls_chain_files = {key}, {cert}\n" in main_cf
+    for line in (out / "postfix" / "master.cf.lines").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name = line.split(" = ", 1)[0]
+            postconf(config_dir, "-P" if name.count("/") == 2 else "-M", "-e", line)
+    services = postconf(config_dir, "-M", "submission/inet", "submissions/inet")
+    assert "submission inet n - - - - smtpd" in " ".join(services.split())
+    assert "submissions inet n - - - - smtpd" in " ".join(services.split())
+    overrides = {}
+    for line in postconf(config_dir, "-P").splitlines():
+        name, _, value = line.partition(" = ")
+        overrides[name] = value
+    for service in ("submission/inet", "submissions/inet"):
+        assert overrides[f"{service}/smtpd_sasl_auth_enable"] == "yes"
+        assert overrides[f"{service}/smtpd_tls_auth_only"] == "yes"
+        assert overrides[f"{service}/smtpd_tls_security_level"] == "encrypt"
+        assert overrides[f"{service}/smtpd_relay_restrictions"].endswith("reject")
+    assert overrides["submissions/inet/smtpd_tls_wrappermode"] == "yes"
+    # No other service of the installed master.cf offers SMTP AUTH.
+    enabled = {
+        n for n, v in overrides.items() if n.endswith("/smtpd_sasl_auth_enable") and v == "yes"
+    }
+    assert enabled == {
+        "submission/inet/smtpd_sasl_auth_enable",
+        "submissions/inet/smtpd_sasl_auth_enable",
+    }
+    dovecot = (out / "dovecot" / "auth-mailadmin.conf.ext").read_text()
+    assert f"\nssl_cert = <{cert}\nssl_key = <{key}\n" in dovecot
 
 
 def test_map_parameters_name_the_exported_tables(world: World, applied: dict[str, str]) -> None:

@@ -22,6 +22,7 @@ import os
 import shutil
 import smtplib
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ import pytest
 
 from mailadmin import dburl
 from tests.dovecot_harness import PrivateDovecot, free_loopback_port
-from tests.postfix_harness import PrivatePostfix, run_doc_block
+from tests.postfix_harness import PrivatePostfix, run_doc_block, self_signed_certificate
 from tests.support import (
     PGSQL_ADMIN_URL,
     ROOT,
@@ -61,6 +62,7 @@ INSTALL_STEPS = (
     "apply-roles",
     "install-postfix-tables",
     "apply-main-cf",
+    "apply-master-cf",
     "install-dovecot-files",
     "prepare-maildirs",
 )
@@ -75,11 +77,19 @@ CHECK_ADDRESS = "ann@example.com"
 # Clients in mynetworks may relay; the test's "foreign" client connects from 127.0.0.2.
 MYNETWORKS = "127.0.0.1/32"
 FOREIGN_CLIENT = "127.0.0.2"
+# The default sender: an address literal, for which reject_unknown_sender_domain asks no DNS
+# (a name would be looked up, and the test stack never leaves the machine).
+OUTSIDE_SENDER = "someone@[192.0.2.25]"
+# The exported message_size_limit of the test stack (MAILADMIN_MESSAGE_SIZE_LIMIT).
+MESSAGE_SIZE_LIMIT = 2_000_000
 
-# Warnings the tests cause on purpose: a wrong SMTP password, the dead database host.
+# Warnings the tests cause on purpose: a wrong SMTP password, the dead database host, a
+# message over message_size_limit.
 EXPECTED_PROBLEMS = (
     "authentication failed",
     "connect to pgsql server inet:127.0.0.1:1:",
+    "queue file size limit exceeded",
+    "mail_stream_cleanup: close error",
 )
 
 DEFAULT_UID, DEFAULT_GID = 5100, 5101
@@ -174,7 +184,7 @@ class MailStack:
         )
         assert result.returncode == 0, result.stdout + result.stderr
 
-    def message(self, to: Sequence[str], sender: str = "someone@outside.example") -> EmailMessage:
+    def message(self, to: Sequence[str], sender: str = OUTSIDE_SENDER) -> EmailMessage:
         token = f"e2e-{uuid.uuid4().hex}"
         msg = EmailMessage()
         msg["From"] = sender
@@ -189,22 +199,38 @@ class MailStack:
         self,
         to: Sequence[str],
         *,
-        sender: str = "someone@outside.example",
+        sender: str = OUTSIDE_SENDER,
         source: str | None = None,
         login: tuple[str, str] | None = None,
+        submission: bool = False,
     ) -> str:
-        """Send one message over SMTP; return its token (the Subject). Raises smtplib errors."""
+        """Send one message over SMTP; return its token (the Subject). Raises smtplib errors.
+
+        With `submission`, through the submission service (STARTTLS), where SMTP AUTH is.
+        """
         msg = self.message(to, sender)
-        source_address = (source, 0) if source else None
-        with smtplib.SMTP(
-            "127.0.0.1", self.smtp_port, timeout=30, source_address=source_address
-        ) as smtp:
-            smtp.ehlo("client.mailadmin.test")
+        with self.smtp(source, submission=submission) as smtp:
             if login:
                 smtp.login(*login)
             refused = smtp.send_message(msg, from_addr=sender, to_addrs=list(to))
             assert not refused, refused
         return str(msg["Subject"])
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Verifies the stack's own self-signed certificate (made for 127.0.0.1)."""
+        return ssl.create_default_context(cafile=self.env["TLS_CERT"])
+
+    def smtp(self, source: str | None = None, *, submission: bool = False) -> smtplib.SMTP:
+        """An SMTP session after EHLO: port 25, or submission after STARTTLS."""
+        port = self.postfix.submission_port if submission else self.smtp_port
+        assert port is not None
+        source_address = (source, 0) if source else None
+        smtp = smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=source_address)
+        smtp.ehlo("client.mailadmin.test")
+        if submission:
+            smtp.starttls(context=self.tls_context())
+            smtp.ehlo("client.mailadmin.test")
+        return smtp
 
     def mailbox_path(self, address: str) -> Path:
         local, domain = address.split("@")
@@ -276,7 +302,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailStack]:
     db = create_contract_db("pgsql", work)
     mail_base = Path(tempfile.mkdtemp(prefix="mailadmin-vmail-"))
     mail_base.chmod(0o755)
-    postfix = PrivatePostfix(smtp_port=free_loopback_port())
+    postfix = PrivatePostfix(
+        smtp_port=free_loopback_port(),
+        submission_port=free_loopback_port(),
+        submissions_port=free_loopback_port(),
+    )
     dovecot: PrivateDovecot | None = None
     try:
         db.python(SEED)
@@ -284,9 +314,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailStack]:
         dovecot_dir = postfix.root / "dovecot"
         dovecot_dir.mkdir(mode=0o755)
         admin = dburl.parse(PGSQL_ADMIN_URL)
+        tls_cert, tls_key = self_signed_certificate(work / "tls")
         env = db.env(
             MAILADMIN_MAIL_BASE=str(mail_base),
             MAILADMIN_MIN_UID="1000",
+            MAILADMIN_MESSAGE_SIZE_LIMIT=str(MESSAGE_SIZE_LIMIT),
             MANAGE=f"{sys.executable} {ROOT / 'manage.py'}",
             PSQL=f"psql -h {admin.host} -p {admin.port or 5432} -U {admin.user}",
             DB_NAME=db.name,
@@ -298,6 +330,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailStack]:
             DOVECOT_CONF=str(work / "dovecot" / "dovecot.conf"),
             SASL_SOCKET=str(postfix.sasl_socket),
             MYNETWORKS=MYNETWORKS,
+            TLS_CERT=str(tls_cert),
+            TLS_KEY=str(tls_key),
+            SUBMISSION_LISTEN=postfix.submission_listen,
+            SUBMISSIONS_LISTEN=postfix.submissions_listen,
             POSTFIX_ROLE=POSTFIX_ROLE,
             DOVECOT_ROLE=DOVECOT_ROLE,
             MAIL_BASE=str(mail_base),

@@ -217,6 +217,7 @@ def test_authenticated_client_relays(stack: MailStack) -> None:
         sender=sender,
         source=FOREIGN_CLIENT,
         login=(sender, PASSWORD),
+        submission=True,
     )
     # defer_transports = smtp (harness plumbing) keeps mail for foreign domains queued.
     deadline = time.monotonic() + 30
@@ -244,6 +245,7 @@ def test_authenticated_client_cannot_send_as_another_mailbox(stack: MailStack) -
             sender="ann@example.com",
             source=FOREIGN_CLIENT,
             login=("sender@example.com", PASSWORD),
+            submission=True,
         )
     code, text = refused_code(caught.value, "someone@foreign.example")
     assert code == 553, text
@@ -257,6 +259,7 @@ def test_wrong_smtp_password_is_refused(stack: MailStack) -> None:
             sender="sender@example.com",
             source="127.0.0.5",
             login=("sender@example.com", "not-" + PASSWORD),
+            submission=True,
         )
 
 

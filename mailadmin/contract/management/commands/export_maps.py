@@ -15,7 +15,7 @@ from mailboxes.passwords import default_scheme
 
 
 class Command(BaseCommand):
-    help = "Write the Postfix lookup tables, main.cf lines, Dovecot SQL config and role SQL."
+    help = "Write the Postfix tables, main.cf and master.cf lines, Dovecot config and role SQL."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dialect", choices=DIALECTS, help="default: the panel's database")
@@ -43,6 +43,22 @@ class Command(BaseCommand):
             help="the socket Dovecot opens for Postfix's SMTP AUTH (smtpd_sasl_path)",
         )
         parser.add_argument("--mynetworks", default="127.0.0.0/8 [::1]/128")
+        parser.add_argument(
+            "--tls-cert",
+            default="",
+            help="certificate (full chain, PEM) for Postfix and Dovecot; none: no TLS lines",
+        )
+        parser.add_argument("--tls-key", default="", help="the certificate's private key (PEM)")
+        parser.add_argument(
+            "--submission-listen",
+            default="submission",
+            help="master.cf service of submission with STARTTLS (port 587, or host:port)",
+        )
+        parser.add_argument(
+            "--submissions-listen",
+            default="submissions",
+            help="master.cf service of submission over implicit TLS (port 465, or host:port)",
+        )
         parser.add_argument("--no-proxy", action="store_true", help="do not use proxy: tables")
         parser.add_argument("--mysql-role-host", default="%")
         parser.add_argument(
@@ -119,6 +135,12 @@ class Command(BaseCommand):
             proxy=not options["no_proxy"],
             mysql_role_host=options["mysql_role_host"],
             sasl_socket=options["sasl_socket"],
+            recipient_delimiter=settings.MAILADMIN_RECIPIENT_DELIMITER,
+            message_size_limit=settings.MAILADMIN_MESSAGE_SIZE_LIMIT,
+            tls_cert=options["tls_cert"],
+            tls_key=options["tls_key"],
+            submission_listen=options["submission_listen"],
+            submissions_listen=options["submissions_listen"],
         )
         try:
             target.check()
