@@ -276,3 +276,47 @@ def test_a_catch_all_still_takes_the_role_addresses(states: World) -> None:
 )
 def test_relay_recipient_maps(states: World, address: str, answer: str | None) -> None:
     assert states.lookup("relay_recipient_maps", address) == answer
+
+
+# --- every lookup stays indexed ------------------------------------------------------------------
+
+
+def _plan_nodes(plan: dict[str, object]) -> Iterator[dict[str, object]]:
+    yield plan
+    for child in plan.get("Plans", []):  # type: ignore[attr-defined]
+        yield from _plan_nodes(child)
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["virtual_mailbox_domains", "virtual_alias_maps", "recipient_access", "relay_recipient_maps"],
+)
+def test_the_u_label_mapping_is_an_index_probe(state_worlds: StateWorlds, table: str) -> None:
+    """The generic plan of a lookup (as the PL/pgSQL function runs it) reads the domain
+    tables through their indexes only, the U-label's unique index included."""
+    import psycopg
+
+    from mailadmin.contract.files import POSTFIX_QUERIES
+    from mailadmin.contract.trace import expand_query
+
+    world = state_worlds.get("pgsql")
+    sql, _params, _suppressed = expand_query(POSTFIX_QUERIES[table], "hans@bücher.example")
+    numbered = sql
+    for number in range(1, sql.count("%s") + 1):
+        numbered = numbered.replace("%s", f"${number}", 1)
+    types = ", ".join("text" for _ in range(sql.count("%s")))
+    with psycopg.connect(world.db.url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute("SET enable_seqscan = off")
+        conn.execute(f"PREPARE lookup({types}) AS {numbered}")
+        arguments = ", ".join("'x'" for _ in range(sql.count("%s")))
+        row = conn.execute(f"EXPLAIN (FORMAT JSON) EXECUTE lookup({arguments})").fetchone()
+    assert row is not None
+    nodes = list(_plan_nodes(row[0][0]["Plan"]))
+    domain_tables = {"domains_domain", "domains_aliasdomain"}
+    scans = [node for node in nodes if node.get("Relation Name") in domain_tables]
+    assert scans
+    assert not [node for node in scans if node["Node Type"] == "Seq Scan"], scans
+    indexes = {node.get("Index Name") for node in scans}
+    assert any("unicode_key" in str(name) for name in indexes), indexes
