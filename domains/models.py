@@ -321,7 +321,10 @@ class ServerSettings(models.Model):
     # Where postmaster@ and abuse@ of a hosted domain go when its admin set up no mailbox,
     # alias or catch-all for them (RFC 5321 4.5.1); empty: nowhere, they are refused.
     postmaster_address = models.CharField(
-        _("server postmaster address"), max_length=254, default="postmaster@localhost"
+        _("server postmaster address"),
+        max_length=254,
+        default="postmaster@localhost",
+        blank=True,
     )
 
     class Meta:

@@ -9,7 +9,12 @@ from django.utils.translation import gettext as _
 
 from audit.services import diff, record
 from domains.models import AliasDomain, AliasDomainGrant, Delivery, Domain, ServerSettings
-from domains.names import normalize_domain, normalize_transport
+from domains.names import (
+    normalize_address,
+    normalize_domain,
+    normalize_local_part,
+    normalize_transport,
+)
 from domains.selectors import domains_visible_to
 from mailadmin.writes import check_owner_id, not_yours, save_checked
 
@@ -329,20 +334,45 @@ def alias_domain_grant_delete(*, actor: Actor, grant: AliasDomainGrant) -> None:
     grant.delete()
 
 
+def _check_postmaster_address(value: str) -> str:
+    """Where unset postmaster@/abuse@ go: an address of a fully qualified domain, or of
+    localhost (local(8) and /etc/aliases on the mail host); empty switches the fallback off."""
+    text = value.strip()
+    if not text:
+        return ""
+    local, _at, domain = text.rpartition("@")
+    try:
+        if domain.lower() == "localhost":
+            return f"{normalize_local_part(local)}@localhost"
+        return normalize_address(text)
+    except ValidationError as exc:
+        raise ValidationError({"postmaster_address": exc}) from None
+
+
+_SERVER_FIELDS = ("default_uid", "default_gid", "postmaster_address")
+
+
 @transaction.atomic
 def server_settings_update(
-    *, actor: Actor, default_uid: int | None = None, default_gid: int | None = None
+    *,
+    actor: Actor,
+    default_uid: int | None = None,
+    default_gid: int | None = None,
+    postmaster_address: str | None = None,
 ) -> ServerSettings:
+    """The server-wide defaults the contract views read; superadmins and the operator's CLI."""
     _require_superuser(actor)
     row = ServerSettings.objects.select_for_update().get_or_create(id=1)[0]
-    before = {"default_uid": row.default_uid, "default_gid": row.default_gid}
+    before = {field: getattr(row, field) for field in _SERVER_FIELDS}
     if default_uid is not None:
         row.default_uid = check_owner_id(default_uid, field="default_uid") or row.default_uid
     if default_gid is not None:
         row.default_gid = check_owner_id(default_gid, field="default_gid") or row.default_gid
+    if postmaster_address is not None:
+        row.postmaster_address = _check_postmaster_address(postmaster_address)
     row.full_clean()
     row.save()
-    changed = diff(before, {"default_uid": row.default_uid, "default_gid": row.default_gid})
+    changed = diff(before, {field: getattr(row, field) for field in _SERVER_FIELDS})
     if changed:
         record(actor=actor, action="update", obj=row, domain=None, changes=changed)
     return row
