@@ -50,7 +50,7 @@ from domains.models import AliasDomain, Delivery, Domain
 from domains.selectors import alias_domains_visible_to, domains_visible_to
 from domains.services import Actor
 from mailadmin.contract import trace
-from mailboxes.models import Alias, Mailbox
+from mailboxes.models import Alias, AliasDestination, Mailbox
 
 # Postfix's defaults, which the generated main.cf lines keep.
 EXPANSION_LIMIT = trace.EXPANSION_LIMIT  # virtual_alias_expansion_limit
@@ -450,3 +450,19 @@ def check_alias_expansion(
     if problem is not None:
         shown = may_see if may_see is not None else visible_to(actor)
         raise ValidationError({"destinations": describe(problem, may_see=shown)})
+
+
+def aliases_pointing_at(addresses: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """{alias address: its destinations} of the active aliases that list one of `addresses`:
+    the aliases whose expansion changes when those addresses change how they answer."""
+    rows = (
+        AliasDestination.objects.filter(
+            alias__in=Alias.objects.filter(destinations__address__in=list(addresses), active=True)
+        )
+        .order_by()
+        .values_list("alias__local_part", "alias__domain__name", "address")
+    )
+    found: dict[str, list[str]] = {}
+    for local_part, domain, address in rows:
+        found.setdefault(f"{local_part}@{domain}", []).append(address)
+    return {alias: tuple(destinations) for alias, destinations in found.items()}

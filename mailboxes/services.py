@@ -20,7 +20,13 @@ from domains.selectors import domains_visible_to
 from domains.services import Actor
 from mailadmin.writes import check_owner_id, not_yours, save_checked
 from mailboxes import passwords
-from mailboxes.loops import check_alias_expansion
+from mailboxes.loops import (
+    alias_expansion_problems,
+    aliases_pointing_at,
+    check_alias_expansion,
+    describe,
+    visible_to,
+)
 from mailboxes.maildirs import awaiting_archive_error, homes_awaiting_archive
 from mailboxes.models import Alias, AliasDestination, Mailbox, StorageFormat
 from mailboxes.paths import canonical_path
@@ -266,8 +272,23 @@ def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> None:
     (`prepare_maildirs --archive-orphans`); until then the address cannot be created again
     (mailbox_create), so that no new owner gets the old mail."""
     locked = _mailbox_for_update(actor, mailbox)
+    address = locked.address
     record(actor=actor, action="delete", obj=locked, domain=locked.domain.name)
     locked.delete()
+    # A mailbox answers for itself; once it is gone its address may be taken by the catch-all,
+    # which can close a loop through the aliases that list it (mailboxes/loops.py).
+    problems = alias_expansion_problems(aliases_pointing_at([address]))
+    if problems:
+        may_see = visible_to(actor)
+        raise ValidationError(
+            {
+                "__all__": [
+                    _("%(address)s cannot be deleted: ") % {"address": address}
+                    + describe(problem, may_see=may_see)
+                    for problem in problems.values()
+                ]
+            }
+        )
 
 
 def _clean_destinations(

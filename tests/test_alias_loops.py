@@ -20,7 +20,7 @@ from domains import services as domain_services
 from mailadmin.contract.trace import Lookups
 from mailboxes import loops
 from mailboxes import services as ms
-from mailboxes.models import Alias, AliasDestination
+from mailboxes.models import Alias, AliasDestination, Mailbox
 from tests import factories
 from tests.dovecot_harness import free_loopback_port
 from tests.postfix_harness import PrivatePostfix, wait_for
@@ -298,6 +298,25 @@ def test_switching_an_alias_on_can_close_a_loop(x, client) -> None:
     # Switching it off, or on again once the loop is gone, is not refused.
     Alias.objects.get(local_part="a").delete()
     ms.alias_set_active(actor=None, alias=b, active=True)
+
+
+def test_deleting_a_mailbox_can_close_a_loop_through_the_catch_all(x, client) -> None:
+    """b@ answers for itself while it is a mailbox; once deleted the catch-all takes it:
+    b@ -> a@ -> b@. The deletion is refused and changes nothing, in the service and panel."""
+    b = factories.mailbox("b@x.example")
+    factories.alias("a@x.example", "b@x.example")
+    factories.alias("@x.example", "a@x.example")
+    with pytest.raises(ValidationError) as info:
+        ms.mailbox_delete(actor=None, mailbox=b)
+    assert "b@x.example cannot be deleted" in str(info.value)
+    assert path("a@x.example", "b@x.example", "a@x.example") in str(info.value)
+    client.force_login(factories.domain_admin("xadmin2", x))
+    response = client.post(f"/domains/x.example/mailboxes/{b.pk}/delete/", follow=True)
+    assert "would go round a loop" in response.content.decode()
+    assert Mailbox.objects.filter(pk=b.pk).exists()
+    # Without the catch-all the address simply stops existing: no loop, deleted.
+    Alias.objects.get(local_part="").delete()
+    ms.mailbox_delete(actor=None, mailbox=b)
 
 
 def test_a_copy_kept_in_the_mailbox_breaks_the_loop(x) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap
 
 from domains.models import Domain
 from domains.selectors import with_counts
@@ -235,7 +237,14 @@ def mailbox_delete(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
     mailbox = selectors.mailbox_in_domain(user=request.user, domain=the_domain, pk=pk)
     if request.method == "POST":
         label = _display(mailbox)
-        services.mailbox_delete(actor=actor(request), mailbox=mailbox)
+        try:
+            services.mailbox_delete(actor=actor(request), mailbox=mailbox)
+        except ValidationError as exc:
+            # Deleting it would let an alias loop close (mailboxes/loops.py): nothing changed.
+            messages.error(request, " ".join(exc.messages))
+            if is_htmx(request):
+                return reswap(fragment(request, "includes/oob_messages.html", {}), "none")
+            return redirect(_list_url(the_domain))
         flash(
             request,
             _("Mailbox %(address)s deleted; its mail stays on disk for the operator.")
