@@ -45,6 +45,8 @@ _ID = uuid.uuid4().hex[:8]
 POSTFIX_ROLE = f"mailadmin_test_pfa_pf_{_ID}"
 DOVECOT_ROLE = f"mailadmin_test_pfa_dc_{_ID}"
 VACATION = re.compile(r"^[^@]+#[^@]+@")
+# Disabled in the fixture: a disabled domain and a disabled alias domain.
+DISABLED_DOMAINS = {"inactive.example", "offalias.example"}
 
 
 @dataclass
@@ -209,6 +211,9 @@ def fixture_addresses() -> list[str]:
     # Known difference, tested on its own below: PostfixAdmin gives an inactive mailbox's
     # mail to the domain's catch-all; here a catch-all never takes a real mailbox's mail.
     addresses -= {"carol@example.com", "carol@alias.example"}
+    # Known difference, tested on its own below: PostfixAdmin's disabled domain leaves its
+    # maps, so its mail is "not ours"; here it stays ours and is refused.
+    addresses = {a for a in addresses if a.rpartition("@")[2] not in DISABLED_DOMAINS}
     return sorted(addresses)
 
 
@@ -239,6 +244,14 @@ def test_the_comparison_sees_real_deliveries(migrated: Migrated) -> None:
     assert stack.deliveries("george@example.com") == {("deliver", "example.com/george/Maildir/")}
     assert stack.deliveries("harry@example.com") == {("deliver", "example.com/harry")}
     assert stack.deliveries("x@backup.example") == {("relay", "x@backup.example")}
+
+
+@pytest.mark.parametrize(
+    "address", ["kim@inactive.example", "nobody@inactive.example", "john@offalias.example"]
+)
+def test_disabled_domain_is_refused_not_sent_out(migrated: Migrated, address: str) -> None:
+    assert theirs(migrated).deliveries(address) == {("remote", address)}
+    assert ours(migrated).deliveries(address) == {("reject", address)}
 
 
 def test_inactive_mailbox_is_refused_not_given_to_the_catchall(migrated: Migrated) -> None:
