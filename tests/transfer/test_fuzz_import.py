@@ -222,6 +222,8 @@ def check_stored_rows() -> None:
             obj.full_clean()
             for name in texts:
                 value = getattr(obj, name)
+                if value is None:  # a NULL column (Domain.unicode_key of an ASCII name)
+                    continue
                 assert unsafe_character(value) is None, (model.__name__, name, value)
     for path in Mailbox.objects.values_list("path", flat=True):
         assert not any(ch in path for ch in ":%"), path
