@@ -48,6 +48,20 @@ MESSAGES: dict[str, Promise] = {
         "%(domain)s is an alias domain of %(target)s, which is disabled or not hosted here: "
         "every address in it is refused at RCPT TO."
     ),
+    "extension_split": _(
+        "%(address)s has the address extension %(extension)s (recipient_delimiter "
+        "%(delimiter)s): each table is asked for %(address)s first, then for %(bare)s, and only "
+        "then for the catch-all."
+    ),
+    "extension_reserved": _(
+        "%(address)s is looked up only as it is: Postfix never splits postmaster, MAILER-DAEMON "
+        "or double-bounce at the recipient_delimiter (%(delimiter)s), nor owner-… and …-request "
+        "when the delimiter is “-”."
+    ),
+    "extension_leading": _(
+        "%(address)s is looked up only as it is: its local part starts with the "
+        "recipient_delimiter (%(delimiter)s), and Postfix never leaves an empty local part."
+    ),
     "rcpt_relay_denied": _(
         "Refused for a client that is neither in mynetworks nor logged in: %(reply)s. "
         "A logged-in client would be allowed to send it out."
@@ -67,6 +81,22 @@ MESSAGES: dict[str, Promise] = {
     "rcpt_access_refused": _(
         "Refused: the mailbox is disabled, and the recipient access table says so: %(reply)s"
     ),
+    "rcpt_extension_access_refused": _(
+        "Refused: no entry for %(address)s; %(key)s answered in the recipient access table "
+        "(recipient_delimiter %(delimiter)s): the mailbox is disabled: %(reply)s"
+    ),
+    "rcpt_extension_relay": _(
+        "Accepted: no entry for %(address)s; %(key)s answered in relay_recipient_maps "
+        "(recipient_delimiter %(delimiter)s)."
+    ),
+    "rcpt_extension_alias": _(
+        "Accepted: no entry for %(address)s; %(key)s answered in virtual_alias_maps "
+        "(recipient_delimiter %(delimiter)s)."
+    ),
+    "rcpt_extension_mailbox": _(
+        "Accepted: no entry for %(address)s; %(key)s answered in virtual_mailbox_maps "
+        "(recipient_delimiter %(delimiter)s)."
+    ),
     "rcpt_in_alias_maps": _("Accepted: the address is in virtual_alias_maps."),
     "rcpt_catchall": _("Accepted: the catch-all %(key)s answers in virtual_alias_maps."),
     "rcpt_in_mailbox_maps": _("Accepted: the address is in virtual_mailbox_maps."),
@@ -77,6 +107,11 @@ MESSAGES: dict[str, Promise] = {
     "expand_alias": _("%(address)s is rewritten to %(results)s."),
     "expand_catchall": _(
         "%(address)s has no entry of its own; the catch-all %(key)s rewrites it to %(results)s."
+    ),
+    "expand_extension": _(
+        "No entry for %(address)s; %(key)s answered (recipient_delimiter %(delimiter)s) and "
+        "rewrites it to %(results)s, without the extension (propagate_unmatched_extensions = "
+        "canonical)."
     ),
     "expand_self": _(
         "%(address)s expands to itself: it is kept and not expanded again (the mailbox keeps "
@@ -140,6 +175,18 @@ MESSAGES: dict[str, Promise] = {
         "%(address)s: uid %(uid)s is below virtual_minimum_uid %(minimum_uid)s: delivery is "
         "deferred (mail system configuration error)."
     ),
+    "note_extension_fallback": _(
+        "No entry for %(address)s in %(table)s; %(key)s answered (recipient_delimiter "
+        "%(delimiter)s)."
+    ),
+    "note_extension_dropped_lmtp": _(
+        "Delivered to %(address)s, without the extension %(extension)s: Dovecot LMTP has no "
+        "recipient_delimiter and receives the exact address."
+    ),
+    "note_extension_dropped_virtual": _(
+        "Delivered to %(address)s, without the extension %(extension)s: virtual(8) receives the "
+        "exact address."
+    ),
     "deliver_hidden": _("%(address)s is outside your domains: what happens to it is not shown."),
 }
 
@@ -162,7 +209,7 @@ OUTCOMES: dict[str, Promise] = {
     "hidden": _("not shown"),
 }
 
-_ADDRESS_PARAMS = ("address", "key")
+_ADDRESS_PARAMS = ("address", "key", "bare")
 
 
 def _first(items: list[str], *, separator: str = ", ", unicode: bool = True) -> str:

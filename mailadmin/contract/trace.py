@@ -20,6 +20,12 @@ It follows an inbound message from a client that is neither in mynetworks nor au
 3. For each final recipient: transport_maps (full address, then domain), then virtual(8) with
    virtual_mailbox_maps and virtual_uid_maps/virtual_gid_maps, or the relay or the outside.
 
+Address extensions (recipient_delimiter, settings.MAILADMIN_RECIPIENT_DELIMITER): every address
+lookup asks the exact key first, then the key without the extension (split_address), then the
+catch-all, as mail_addr_find(3) does; an entry found without the extension does not pass the
+extension on (propagate_unmatched_extensions = canonical), so virtual(8) and Dovecot LMTP get
+the address the mailbox stores.
+
 The work is bounded whatever the data: the trace follows at most TRACE_LIMIT addresses past
 the recipient (the first ones, in Postfix's order) and counts the rest of a wider expansion
 without tracing it. Each address traced costs a handful of the exported queries, one key
@@ -62,6 +68,45 @@ REJECT = "reject"
 DEFER = "defer"
 BOUNCE = "bounce"
 HIDDEN = "hidden"
+
+
+@dataclass(frozen=True)
+class Split:
+    """An address cut at its recipient delimiter, as strip_addr(3) cuts it."""
+
+    bare: str = ""  # the address without its extension; empty when it is not split
+    extension: str = ""  # the extension with its delimiter: "+tag"
+    kept: str = ""  # why a local part holding a delimiter stays whole: "reserved", "leading"
+
+
+# split_addr.c: local parts Postfix never splits, whatever the delimiter (postmaster,
+# MAILER-DAEMON, double_bounce_sender = double-bounce), and, with owner_request_special = yes
+# (the default, which the exported lines keep) and "-" among the delimiters, owner-... and
+# ...-request. These rules hold for every domain: the exported lookups are no different for
+# a local, hosted, alias or relayed one.
+_NEVER_SPLIT = ("postmaster", "mailer-daemon", "double-bounce")
+
+
+def split_address(address: str, delimiter: str) -> Split:
+    """`address` cut at the first character of its local part found in `delimiter` (several
+    characters: whichever comes first), or not cut at all (empty delimiter, none found, or
+    a local part Postfix keeps whole)."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        local = address
+    if not delimiter or not any(char in local for char in delimiter):
+        return Split()
+    folded = local.lower()
+    if folded in _NEVER_SPLIT:
+        return Split(kept="reserved")
+    if "-" in delimiter and (
+        folded.startswith("owner-") or (len(folded) > 8 and folded.endswith("-request"))
+    ):
+        return Split(kept="reserved")
+    cut = next(index for index, char in enumerate(local) if char in delimiter)
+    if cut == 0:
+        return Split(kept="leading")  # no empty local part
+    return Split(f"{local[:cut]}{at}{domain}", local[cut:])
 
 
 @dataclass(frozen=True)
@@ -128,9 +173,10 @@ class Lookups:
         return self._cache[cache_key]
 
     def ask_all(self, parameter: str, key: str) -> list[Lookup]:
-        """Every query the parameter's tables send for `key`, up to the first answer."""
+        """Every query the parameter's tables (or the one table) send for `key`, up to the
+        first answer."""
         asked = []
-        for table in MAIN_CF_MAPS[parameter]:
+        for table in MAIN_CF_MAPS.get(parameter, (parameter,)):
             lookup = self.ask(table, key)
             asked.append(lookup)
             if lookup.found:
@@ -186,6 +232,36 @@ class Tracer:
     def __init__(self, may_see: DomainFilter | None = None) -> None:
         self.db = Lookups()
         self.may_see = may_see or _everything
+        self.delimiter = str(settings.MAILADMIN_RECIPIENT_DELIMITER)
+        # Addresses reached through an entry found without the extension: the extension.
+        self.dropped: dict[str, str] = {}
+
+    def split(self, address: str) -> Split:
+        return split_address(address, self.delimiter)
+
+    def find(self, parameter: str, address: str, *, catchall: bool = False) -> list[Lookup]:
+        """mail_addr_find(3): the address, then the address without its extension, then
+        (`catchall`) "@domain", each key in every table of the parameter, up to the first
+        answer."""
+        keys = [address]
+        bare = self.split(address).bare
+        if bare:
+            keys.append(bare)
+        local, _at, domain = address.rpartition("@")
+        if catchall and local:
+            keys.append(f"@{domain}")
+        asked: list[Lookup] = []
+        for key in keys:
+            asked += self.db.ask_all(parameter, key)
+            if asked[-1].found:
+                break
+        return asked
+
+    def _fallback(self, address: str, lookup: Lookup) -> dict[str, object] | None:
+        """The parameters of a step when `lookup` answered the key without the extension."""
+        if not lookup.found or lookup.key != self.split(address).bare:
+            return None
+        return {"address": address, "key": lookup.key, "delimiter": self.delimiter}
 
     # -- address classes ----------------------------------------------------------------------
 
@@ -220,6 +296,8 @@ class Tracer:
             a_label: dict[str, object] = {"domain": domain, "a_label": asked[-1].rows[0]}
             result.steps.append(Step("domain", "domain_unicode", INFO, a_label))
         result.steps += _domain_notes(domain, kind)
+        if kind != "foreign":
+            result.steps += self._split_notes(address)
         if not self._rcpt(result, address, kind):
             result.verdict = "rejected"
             return result
@@ -232,6 +310,21 @@ class Tracer:
         result.verdict = "partial" if result.untraced else "accepted"
         return result
 
+    def _split_notes(self, address: str) -> list[Step]:
+        split = self.split(address)
+        if split.bare:
+            params: dict[str, object] = {
+                "address": address,
+                "bare": split.bare,
+                "extension": split.extension,
+                "delimiter": self.delimiter,
+            }
+            return [Step("rcpt", "extension_split", INFO, params)]
+        if split.kept:
+            params = {"address": address, "delimiter": self.delimiter}
+            return [Step("rcpt", f"extension_{split.kept}", INFO, params)]
+        return []
+
     def _rcpt(self, result: Trace, address: str, kind: str) -> bool:
         """smtpd's RCPT TO checks for an unauthenticated client from outside mynetworks."""
         if kind == "foreign":
@@ -240,7 +333,8 @@ class Tracer:
             return False
         # check_recipient_access comes first in smtpd_recipient_restrictions: a disabled
         # mailbox is refused there, before any other table is asked.
-        access = self.db.ask("recipient_access", address)
+        accessed = self.find("recipient_access", address)
+        access = accessed[-1]
         if access.found:
             # The answer is "550 5.2.1 Mailbox disabled" (or "Domain disabled"); smtpd puts
             # the address in between. It comes before permit_mynetworks: every client gets it.
@@ -248,49 +342,51 @@ class Tracer:
             code, status, text = answer.split(" ", 2)
             result.reply = f"{code} {status} <{address}>: Recipient address rejected: {text}"
             refused = "rcpt_domain_disabled" if answer == DOMAIN_DISABLED_ACTION else None
+            params: dict[str, object] = {"reply": result.reply}
+            fallback = self._fallback(address, access)
+            if refused is None and fallback is not None:
+                refused = "rcpt_extension_access_refused"
+                params.update(fallback)
             result.steps.append(
-                Step(
-                    "rcpt",
-                    refused or "rcpt_access_refused",
-                    REJECT,
-                    {"reply": result.reply},
-                    [access],
-                )
+                Step("rcpt", refused or "rcpt_access_refused", REJECT, params, accessed)
             )
-            if refused is None:
-                result.steps += _address_notes(address, depth=0)
+            if refused != "rcpt_domain_disabled":
+                result.steps += _address_notes(address, depth=0, bare=self.split(address).bare)
             return False
         if kind == "local":
             result.steps.append(Step("rcpt", "rcpt_local_accepted", OK, {}))
             return True
         if kind == "relay":
-            listed = self.db.ask("relay_recipient_maps", address)
+            asked = [*accessed, *self.find("relay_recipient_maps", address)]
+            listed = asked[-1]
             if listed.found:
-                result.steps.append(Step("rcpt", "rcpt_relay_accepted", OK, {}, [access, listed]))
+                fallback = self._fallback(address, listed)
+                code = "rcpt_relay_accepted" if fallback is None else "rcpt_extension_relay"
+                result.steps.append(Step("rcpt", code, OK, fallback or {}, asked))
                 return True
             result.reply = (
                 f"550 5.1.1 <{address}>: Recipient address rejected: "
                 "User unknown in relay recipient table"
             )
             result.steps.append(
-                Step(
-                    "rcpt", "rcpt_unknown_relay", REJECT, {"reply": result.reply}, [access, listed]
-                )
+                Step("rcpt", "rcpt_unknown_relay", REJECT, {"reply": result.reply}, asked)
             )
             return False
-        domain = address.rpartition("@")[2]
-        asked = [access, *self.db.ask_all("virtual_alias_maps", address)]
-        if not asked[-1].found:
-            asked += self.db.ask_all("virtual_alias_maps", f"@{domain}")
+        asked = [*accessed, *self.find("virtual_alias_maps", address, catchall=True)]
         if asked[-1].found:
+            fallback = self._fallback(address, asked[-1])
+            if fallback is not None:
+                result.steps.append(Step("rcpt", "rcpt_extension_alias", OK, fallback, asked))
+                return True
             code = "rcpt_in_alias_maps" if asked[-1].key == address else "rcpt_catchall"
             result.steps.append(Step("rcpt", code, OK, {"key": asked[-1].key}, asked))
             return True
         if kind == "hosted":
-            mailbox = self.db.ask("virtual_mailbox_maps", address)
-            asked.append(mailbox)
-            if mailbox.found:
-                result.steps.append(Step("rcpt", "rcpt_in_mailbox_maps", OK, {}, asked))
+            asked += self.find("virtual_mailbox_maps", address)
+            if asked[-1].found:
+                fallback = self._fallback(address, asked[-1])
+                code = "rcpt_in_mailbox_maps" if fallback is None else "rcpt_extension_mailbox"
+                result.steps.append(Step("rcpt", code, OK, fallback or {}, asked))
                 return True
             table = "virtual mailbox"
         else:
@@ -301,7 +397,7 @@ class Tracer:
         result.steps.append(
             Step("rcpt", f"rcpt_unknown_{kind}", REJECT, {"reply": result.reply}, asked)
         )
-        result.steps += _address_notes(address, depth=0)
+        result.steps += _address_notes(address, depth=0, bare=self.split(address).bare)
         return False
 
     def _expand(self, result: Trace, address: str) -> list[str] | None:
@@ -345,7 +441,7 @@ class Tracer:
                         )
                     )
                     return None
-                asked = self._alias_lookups(current)
+                asked = self.find("virtual_alias_maps", current, catchall=True)
                 found = asked[-1] if asked[-1].found else None
                 first_time = current not in shown
                 shown.add(current)
@@ -356,9 +452,15 @@ class Tracer:
                         )
                     break
                 rows = [row.lower() for row in found.rows]
+                split = self.split(current)
+                # Found without the extension: it is not passed on to the results
+                # (propagate_unmatched_extensions = canonical).
+                stripped = bool(split.bare) and found.key == split.bare
                 if rows[0].startswith("@"):
-                    # An alias domain's catch-all answers "@target": the same user there.
-                    rows[0] = current.rpartition("@")[0] + rows[0]
+                    # An alias domain's catch-all answers "@target": the same user there
+                    # (mail_addr_map: the whole local part, less an extension left unmatched).
+                    user = (split.bare if stripped else current).rpartition("@")[0]
+                    rows[0] = user + rows[0]
                 # A mailbox answers for itself (so that a catch-all never takes its mail).
                 only_itself = [row.lower() for row in rows] == [current]
                 if first_time:
@@ -370,10 +472,16 @@ class Tracer:
                         "key": found.key,
                         "results": rows,
                     }
+                    if stripped:
+                        code = "expand_extension"
+                        params["delimiter"] = self.delimiter
                     result.steps.append(Step("expand", code, INFO, params, asked, depth))
-                    result.steps += _alias_notes(current, found.key, depth, rows)
+                    result.steps += _alias_notes(current, found.key, depth, rows, split.bare)
+                extension = split.extension if stripped else self.dropped.get(current)
                 for position, target in enumerate(rows):
                     depth_of.setdefault(target, depth + 1)
+                    if extension and target != current:
+                        self.dropped.setdefault(target, extension)
                     if position == 0:
                         addresses[index] = target
                     else:
@@ -388,13 +496,6 @@ class Tracer:
             index += 1
         # cleanup drops duplicate recipients (case-insensitive) before the queue file is written.
         return list(dict.fromkeys(addresses))
-
-    def _alias_lookups(self, address: str) -> list[Lookup]:
-        asked = self.db.ask_all("virtual_alias_maps", address)
-        domain = address.rpartition("@")[2]
-        if not asked[-1].found and address.rpartition("@")[0]:
-            asked += self.db.ask_all("virtual_alias_maps", f"@{domain}")
-        return asked
 
     def _deliver(self, result: Trace, address: str) -> None:
         domain = address.rpartition("@")[2]
@@ -415,11 +516,13 @@ class Tracer:
             step = Step("deliver", "deliver_unknown_alias", BOUNCE, params, asked)
             self._finish(result, step)
             return
-        transport = self.db.ask("transport_maps", address)
-        asked.append(transport)
+        # trivial-rewrite: the address, the address without its extension, then the domain.
+        asked += self.find("transport_maps", address)
+        transport = asked[-1]
         if not transport.found:
             transport = self.db.ask("transport_maps", domain)
             asked.append(transport)
+        self._deliver_fallback(result, address, transport)
         if kind == "relay":
             if transport.found:
                 params["transport"] = transport.rows[0]
@@ -430,22 +533,39 @@ class Tracer:
         if transport.found and not transport.rows[0].startswith("virtual:"):
             params["transport"] = transport.rows[0]
             self._finish(result, Step("deliver", "deliver_transport", OK, params, asked))
+            if transport.rows[0].startswith("lmtp:"):
+                self._dropped_note(result, address, "note_extension_dropped_lmtp")
             return
         self._virtual(result, address, params, asked)
+
+    def _deliver_fallback(self, result: Trace, address: str, lookup: Lookup) -> None:
+        """A delivery table answered the address without its extension: say so."""
+        fallback = self._fallback(address, lookup)
+        if fallback is not None:
+            fallback["table"] = lookup.table
+            result.steps.append(Step("deliver", "note_extension_fallback", INFO, fallback))
+
+    def _dropped_note(self, result: Trace, address: str, code: str) -> None:
+        if address in self.dropped:
+            params: dict[str, object] = {"address": address, "extension": self.dropped[address]}
+            result.steps.append(Step("deliver", code, INFO, params))
 
     def _virtual(
         self, result: Trace, address: str, params: dict[str, object], asked: list[Lookup]
     ) -> None:
         """virtual(8): the mailbox path and its owner, or a bounce for an unknown user."""
-        mailbox = self.db.ask("virtual_mailbox_maps", address)
-        asked.append(mailbox)
+        # mail_addr_find(3) for each table: the address, then without its extension.
+        asked += self.find("virtual_mailbox_maps", address)
+        mailbox = asked[-1]
         if not mailbox.found:
             self._finish(result, Step("deliver", "deliver_unknown_mailbox", BOUNCE, params, asked))
-            result.steps += _address_notes(address, depth=0)
+            result.steps += _address_notes(address, depth=0, bare=self.split(address).bare)
             return
-        uid = self.db.ask("virtual_uid_maps", address)
-        gid = self.db.ask("virtual_gid_maps", address)
-        asked += [uid, gid]
+        self._deliver_fallback(result, address, mailbox)
+        asked += self.find("virtual_uid_maps", address)
+        uid = asked[-1]
+        asked += self.find("virtual_gid_maps", address)
+        gid = asked[-1]
         path = mailbox.rows[0]
         base = str(settings.MAILADMIN_MAIL_BASE).rstrip("/")
         params.update(
@@ -464,6 +584,8 @@ class Tracer:
         else:
             code, outcome = "deliver_mbox", OK
         self._finish(result, Step("deliver", code, outcome, params, asked))
+        if outcome == OK:
+            self._dropped_note(result, address, "note_extension_dropped_virtual")
 
     @staticmethod
     def _finish(result: Trace, step: Step) -> None:
@@ -500,25 +622,33 @@ def _domain_notes(domain: str, kind: str) -> list[Step]:
     return notes
 
 
-def _address_notes(address: str, *, depth: int) -> list[Step]:
+def _address_notes(address: str, *, depth: int, bare: str = "") -> list[Step]:
+    """Disabled rows of the address, and of the address without its extension (`bare`)."""
     from mailboxes.models import Alias, Mailbox
 
-    local, _at, domain = address.rpartition("@")
+    addresses = [address, bare] if bare else [address]
+    domain = address.rpartition("@")[2]
+    locals_ = [item.rpartition("@")[0] for item in addresses]
     notes = []
-    mailbox = Mailbox.objects.filter(domain__name=domain, local_part=local).first()
-    if mailbox is not None and not mailbox.active:
-        notes.append(
-            Step("deliver", "note_mailbox_inactive", INFO, {"address": address}, [], depth)
-        )
-    alias = Alias.objects.filter(domain__name=domain, local_part=local).first()
-    if alias is not None and not alias.active:
-        notes.append(Step("expand", "note_alias_inactive", INFO, {"address": address}, [], depth))
+    mailboxes = Mailbox.objects.filter(domain__name=domain, local_part__in=locals_, active=False)
+    off = set(mailboxes.values_list("local_part", flat=True))
+    for item, local in zip(addresses, locals_, strict=True):
+        if local in off:
+            notes.append(
+                Step("deliver", "note_mailbox_inactive", INFO, {"address": item}, [], depth)
+            )
+    aliases = Alias.objects.filter(domain__name=domain, local_part__in=locals_, active=False)
+    off = set(aliases.values_list("local_part", flat=True))
+    for item, local in zip(addresses, locals_, strict=True):
+        if local in off:
+            notes.append(Step("expand", "note_alias_inactive", INFO, {"address": item}, [], depth))
     return notes
 
 
-def _alias_notes(address: str, key: str, depth: int, rows: list[str]) -> list[Step]:
-    """A catch-all answered: say so when an inactive alias of that address was passed over.
-    A role address nobody set up answered: say it is the server's postmaster fallback."""
+def _alias_notes(address: str, key: str, depth: int, rows: list[str], bare: str = "") -> list[Step]:
+    """A catch-all, or the address without its extension (`bare`), answered: say so when an
+    inactive alias of an address asked before was passed over. A role address nobody set up
+    answered: say it is the server's postmaster fallback."""
     from domains.models import ServerSettings
     from mailboxes.models import Alias, Mailbox
 
@@ -534,9 +664,13 @@ def _alias_notes(address: str, key: str, depth: int, rows: list[str]) -> list[St
         if own or rows != [target.lower() for target in server]:
             return []
         return [Step("expand", "note_role_fallback", INFO, {"address": address}, [], depth)]
-    if Alias.objects.filter(domain__name=domain, local_part=local, active=False).exists():
-        return [Step("expand", "note_alias_inactive", INFO, {"address": address}, [], depth)]
-    return []
+    passed = [address] if key == bare else [address, bare] if bare else [address]
+    wanted = {item.rpartition("@")[0]: item for item in passed}
+    off = Alias.objects.filter(domain__name=domain, local_part__in=wanted, active=False)
+    return [
+        Step("expand", "note_alias_inactive", INFO, {"address": wanted[local]}, [], depth)
+        for local in off.values_list("local_part", flat=True)
+    ]
 
 
 def trace_address(address: str, *, may_see: DomainFilter | None = None) -> Trace:

@@ -54,6 +54,21 @@ ADDRESSES = [
     "nobody@alias-nocatch.example",
     "alice@off-alias.example",
     "someone@elsewhere.net",
+    # Address extensions (recipient_delimiter +): the engine asks the exact key, then the key
+    # without the extension, then the catch-all. postmap -q looks up the literal key it is
+    # given (dict_get; it applies no recipient_delimiter), so every key of these traces,
+    # with and without the extension, is compared one by one; which key Postfix asks next is
+    # tests/e2e/test_exported_policy.py's to check against the real smtpd and cleanup.
+    "alice+tag@example.com",
+    "carol+tag@example.com",
+    "nobody+tag@example.com",
+    "henry+tag@nocatch.example",
+    "nobody+tag@nocatch.example",
+    "ivan+tag@transported.example",
+    "x+tag@relay.example",
+    "alice+tag@alias.example",
+    "nobody+tag@alias.example",
+    "o'brien+tag@example.com",
 ]
 
 
@@ -125,3 +140,7 @@ def test_every_lookup_of_the_trace_agrees_with_postmap(pg_world: World) -> None:
         assert answers == postmap, table
         found_somewhere += sum(1 for value in answers.values() if value)
     assert found_somewhere > 20
+    # The extended keys were asked, and so were the keys without the extension.
+    extended = {key for answers in engine.values() for key in answers if "+tag@" in key}
+    assert {"alice+tag@example.com", "x+tag@relay.example"} <= extended
+    assert engine["virtual_alias_maps"]["henry@nocatch.example"]
