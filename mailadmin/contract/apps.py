@@ -19,4 +19,5 @@ class ContractConfig(AppConfig):
         post_migrate.connect(sqlite_views.create_after_migrate, sender=sender)
         # SQLite: every connection keeps the Postfix file (no password hashes) in step.
         connection_created.connect(sqlite_files.on_connection_created)
+        pre_migrate.connect(sqlite_files.drop_triggers_before_migrate, sender=sender)
         post_migrate.connect(sqlite_files.rebuild_after_migrate, sender=sender)

@@ -232,6 +232,21 @@ def on_connection_created(*, connection: Any, **kwargs: Any) -> None:
     install(connection)
 
 
+def drop_triggers_before_migrate(*, using: str = "default", **kwargs: Any) -> None:
+    """Lift the copying triggers for a migrate: SQLite refuses to drop or rename a column a
+    trigger names (migrating back), and rebuild_after_migrate copies every row again anyway."""
+    connection = connections[using]
+    if connection.vendor != "sqlite" or not _is_file(connection.settings_dict):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_temp_master WHERE type = 'trigger'"
+            " AND name LIKE 'mailadmin_copy_%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP TRIGGER IF EXISTS temp.{name}")
+
+
 def rebuild_after_migrate(*, using: str = "default", **kwargs: Any) -> None:
     """Copy everything again once migrate is done: tables may have been rebuilt."""
     install(connections[using], rebuild_now=True)
