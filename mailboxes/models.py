@@ -3,7 +3,8 @@
 An address is a local part in a domain; both are stored lowercase. A mailbox and an alias may
 share an address: the alias then decides where that address's mail goes, and it keeps a copy in
 the mailbox only when the mailbox's own address is one of its destinations (Postfix delivers an
-address that expands to itself). See docs/addresses.md.
+address that expands to itself). See docs/mail-stack.md, "Mailbox and alias with the same
+address".
 """
 
 from __future__ import annotations
