@@ -42,7 +42,11 @@ SECRETS_FILE = ".mailadmin-secrets.json"
 
 
 def export_maps(
-    db: ContractDB, out: Path, *extra: str, check: bool = True
+    db: ContractDB,
+    out: Path,
+    *extra: str,
+    roles: tuple[str, str] = (POSTFIX_ROLE, DOVECOT_ROLE),
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run the exporter for `db` into `out`, as the operator's documented command does."""
     return db.manage(
@@ -57,9 +61,9 @@ def export_maps(
         str(out / "postfix"),
         "--no-proxy",
         "--postfix-role",
-        POSTFIX_ROLE,
+        roles[0],
         "--dovecot-role",
-        DOVECOT_ROLE,
+        roles[1],
         *extra,
         check=check,
     )
@@ -125,9 +129,16 @@ def postmap_query_stdin(table: str, keys: list[str], *, fold: bool = True) -> li
 
 @dataclass
 class Worlds:
-    """Builds each dialect's world on first use and drops them all at the end."""
+    """Builds each dialect's world on first use and drops them all at the end.
+
+    `build` is the Django code that fills the database (the scenario by default) and `roles`
+    the read-only roles it exports for: a registry of other worlds needs roles of its own,
+    since roles.sql sets the passwords of the roles it names.
+    """
 
     base: Path
+    build: str = BUILD
+    roles: tuple[str, str] = (POSTFIX_ROLE, DOVECOT_ROLE)
     built: dict[str, World] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
@@ -148,23 +159,23 @@ class Worlds:
         db = create_contract_db(dialect, folder)
         world = World(db, folder / "out")
         try:
-            db.python(BUILD)
-            export_maps(db, world.out)
+            db.python(self.build)
+            export_maps(db, world.out, roles=self.roles)
             if dialect in SERVER_DIALECTS:
                 db.execute_admin((world.out / "sql" / "roles.sql").read_text())
         except BaseException:
-            _drop(db)
+            _drop(db, self.roles)
             raise
         return world
 
     def close(self) -> None:
         for world in self.built.values():
-            _drop(world.db)
+            _drop(world.db, self.roles)
 
 
-def _drop(db: ContractDB) -> None:
-    """Drop the session's roles and then the database."""
-    drop_roles(db, (POSTFIX_ROLE, DOVECOT_ROLE))
+def _drop(db: ContractDB, roles: tuple[str, str]) -> None:
+    """Drop the world's roles and then the database."""
+    drop_roles(db, roles)
     drop_contract_db(db)
 
 

@@ -148,7 +148,7 @@ def reach(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reach]:
     try:
         db.python(SEED)
         out = work / "out"
-        # Roles of its own (the later arguments win): the session's belong to other worlds.
+        # Roles of its own: the session's belong to other worlds.
         export_maps(
             db,
             out,
@@ -156,10 +156,7 @@ def reach(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reach]:
             str(out / "dovecot"),
             "--sasl-socket",
             str(work / "sasl"),
-            "--postfix-role",
-            ROLES[0],
-            "--dovecot-role",
-            ROLES[1],
+            roles=ROLES,
         )
         db.execute_admin((out / "sql" / "roles.sql").read_text(encoding="utf-8"))
         dovecot = PrivateDovecot(

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.contract.conftest import DIALECTS, SERVER_DIALECTS, World, Worlds, export_maps
-from tests.support import ContractDB, create_contract_db, drop_contract_db, drop_roles
+from tests.contract.conftest import DIALECTS, World, Worlds
 
 pytestmark = pytest.mark.tools
 
@@ -90,36 +89,9 @@ _ID = uuid.uuid4().hex[:8]
 ROLES = (f"mailadmin_test_states_postfix_{_ID}", f"mailadmin_test_states_dovecot_{_ID}")
 
 
-def _drop(db: ContractDB) -> None:
-    drop_roles(db, ROLES)
-    drop_contract_db(db)
-
-
-class StateWorlds(Worlds):
-    def _build(self, dialect: str) -> World:
-        folder = self.base / dialect
-        folder.mkdir()
-        db = create_contract_db(dialect, folder)
-        world = World(db, folder / "out")
-        try:
-            db.python(STATES)
-            roles = ("--postfix-role", ROLES[0], "--dovecot-role", ROLES[1])
-            export_maps(db, world.out, *roles)
-            if dialect in SERVER_DIALECTS:
-                db.execute_admin((world.out / "sql" / "roles.sql").read_text())
-        except BaseException:
-            _drop(db)
-            raise
-        return world
-
-    def close(self) -> None:
-        for world in self.built.values():
-            _drop(world.db)
-
-
 @pytest.fixture(scope="module")
-def state_worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StateWorlds]:
-    registry = StateWorlds(tmp_path_factory.mktemp("states"))
+def state_worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worlds]:
+    registry = Worlds(tmp_path_factory.mktemp("states"), build=STATES, roles=ROLES)
     try:
         yield registry
     finally:
@@ -127,7 +99,7 @@ def state_worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StateWorl
 
 
 @pytest.fixture(scope="module", params=DIALECTS)
-def states(request: pytest.FixtureRequest, state_worlds: StateWorlds) -> World:
+def states(request: pytest.FixtureRequest, state_worlds: Worlds) -> World:
     return state_worlds.get(request.param)
 
 
@@ -291,7 +263,7 @@ def _plan_nodes(plan: dict[str, object]) -> Iterator[dict[str, object]]:
     "table",
     ["virtual_mailbox_domains", "virtual_alias_maps", "recipient_access", "relay_recipient_maps"],
 )
-def test_the_u_label_mapping_is_an_index_probe(state_worlds: StateWorlds, table: str) -> None:
+def test_the_u_label_mapping_is_an_index_probe(state_worlds: Worlds, table: str) -> None:
     """The generic plan of a lookup (as the PL/pgSQL function runs it) reads the domain
     tables through their indexes only, the U-label's unique index included."""
     import psycopg
