@@ -18,8 +18,8 @@ from accounts.models import LoginThrottle
 from accounts.selectors import throttles_matching
 from audit.services import record
 from domains.models import Domain
-from domains.names import normalize_domain
-from mailboxes.passwords import generate_password
+from mailadmin.names import normalize_domain
+from mailadmin.passwords import generate_password
 
 Actor = AbstractBaseUser | None
 

@@ -43,12 +43,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import ngettext
 
 from accounts.models import LoginKind, LoginThrottle
-from domains.names import split_address
+from mailadmin.names import split_address
 
 auth_log = logging.getLogger("mailadmin.auth")
 
@@ -100,24 +99,6 @@ def delay_after(failures: int, *, free: int) -> int:
 
 
 # --- who and where -----------------------------------------------------------------------------
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or, when that is a trusted proxy, the last
-    X-Forwarded-For hop that is not one (a client can prepend anything it likes)."""
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    trusted = set(getattr(settings, "MAILADMIN_TRUSTED_PROXIES", []))
-    if remote not in trusted:
-        return remote
-    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for hop in reversed([h for h in hops if h]):
-        if hop in trusted:
-            continue
-        try:
-            return str(ipaddress.ip_address(hop))
-        except ValueError:
-            break
-    return remote
 
 
 def network_of(ip: str) -> str:

@@ -23,6 +23,7 @@ from accounts import forms, services, throttle
 from accounts.models import LoginKind
 from accounts.selectors import admin_get, admins, throttle_get, throttles
 from mailadmin.access import is_panel_admin, panel_admin_required, superadmin_required
+from mailadmin.client_ip import client_ip
 from mailadmin.pagination import paginate
 from mailadmin.rendering import (
     actor,
@@ -62,7 +63,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = None
         try:
             with throttle.guard(
-                kind=LoginKind.ADMIN, identity=identity, ip=throttle.client_ip(request)
+                kind=LoginKind.ADMIN, identity=identity, ip=client_ip(request)
             ) as attempt:
                 user = authenticate(
                     request, username=username, password=form.cleaned_data["password"]
@@ -102,7 +103,7 @@ def _check_current_password(request: HttpRequest, form: PasswordChangeForm) -> i
         with throttle.guard(
             kind=LoginKind.ADMIN_PASSWORD,
             identity=request.user.get_username(),
-            ip=throttle.client_ip(request),
+            ip=client_ip(request),
         ) as attempt:
             form.is_valid()
             # The form keeps old_password only when it was checked and right.

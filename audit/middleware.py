@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts.throttle import client_ip
 from audit.context import current_ip
+from mailadmin.client_ip import client_ip
 
 
 class RequestIPMiddleware:

@@ -5,9 +5,9 @@ from django.views.decorators.http import require_http_methods
 
 from audit.forms import AuditFilterForm
 from audit.selectors import audit_list
-from domains.names import domain_to_unicode
 from domains.selectors import domains_visible_to
 from mailadmin.access import panel_admin_required
+from mailadmin.names import domain_to_unicode
 from mailadmin.pagination import paginate
 from mailadmin.rendering import render_page
 

@@ -84,7 +84,7 @@ class Plan:
 
 def password_hashes() -> list[str]:
     """A few real hashes of each written scheme; rows reuse them (hashing 1M is not the point)."""
-    from mailboxes.passwords import hash_password
+    from mailadmin.passwords import hash_password
 
     return [
         hash_password(f"bench-password-{i}", scheme)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from domains.models import Delivery
 from domains.selectors import DOMAIN_ORDERINGS
-from mailboxes.quota import parse_size
+from mailadmin.sizes import parse_size
 
 _BINARY_UNITS = (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024))
 

@@ -26,7 +26,7 @@ from mailadmin.contract.files import (
     render_all,
     scram_sha_256,
 )
-from mailboxes.passwords import default_scheme
+from mailadmin.passwords import default_scheme
 
 HIDDEN = "********"
 

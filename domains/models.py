@@ -14,10 +14,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from domains.names import domain_to_unicode
+from mailadmin.ids import MAX_ID
+from mailadmin.names import domain_to_unicode
 from mailadmin.text import validate_plain_text
-
-MAX_ID = 2_147_483_647
 
 
 def unicode_lookup_key(ascii_name: str) -> str | None:

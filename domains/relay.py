@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from audit.services import new_entry, record, record_many
 from domains.models import Domain, RelayRecipient
-from domains.names import normalize_local_part
 from domains.selectors import domains_visible_to
+from mailadmin.names import normalize_local_part
 
 Actor = AbstractBaseUser | None
 
@@ -46,7 +46,7 @@ def check_relay_delivery(*, name: str, hosted: bool) -> None:
 
 
 def normalize_recipient(value: str) -> str:
-    """A relay recipient's local part, by the rule of every address (domains/names.py)."""
+    """A relay recipient's local part, by the rule of every address (mailadmin/names.py)."""
     try:
         return normalize_local_part(value)
     except ValidationError as exc:

@@ -23,7 +23,7 @@ from domains.models import (
     DomainUsage,
     RelayRecipient,
 )
-from domains.names import normalize_domain
+from mailadmin.names import normalize_domain
 
 User = AbstractBaseUser | AnonymousUser
 

@@ -9,14 +9,15 @@ from django.utils.translation import gettext as _
 
 from audit.services import diff, record
 from domains.models import AliasDomain, AliasDomainGrant, Delivery, Domain, ServerSettings
-from domains.names import (
+from domains.selectors import domains_visible_to
+from mailadmin.ids import check_owner_id
+from mailadmin.names import (
     normalize_address,
     normalize_domain,
     normalize_local_part,
     normalize_transport,
 )
-from domains.selectors import domains_visible_to
-from mailadmin.writes import check_owner_id, not_yours, save_checked
+from mailadmin.writes import not_yours, save_checked
 
 Actor = AbstractBaseUser | None
 

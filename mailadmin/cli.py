@@ -18,8 +18,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, Validat
 from django.core.management.base import BaseCommand, CommandError, CommandParser, SystemCheckError
 from django.http import Http404
 
-from domains.names import domain_to_unicode
-from mailboxes.quota import parse_size
+from mailadmin.names import domain_to_unicode
+from mailadmin.sizes import parse_size
 
 T = TypeVar("T")
 

@@ -197,7 +197,7 @@ MAILADMIN_MIN_UID = env_int("MAILADMIN_MIN_UID", 1000)
 MAILADMIN_RECIPIENT_DELIMITER = env("MAILADMIN_RECIPIENT_DELIMITER", "+")
 # The largest message Postfix accepts, in bytes (message_size_limit); 25 MiB by default.
 MAILADMIN_MESSAGE_SIZE_LIMIT = env_int("MAILADMIN_MESSAGE_SIZE_LIMIT", 26214400)
-# Scheme for every new password hash; one of mailboxes.passwords.WRITE_SCHEMES.
+# Scheme for every new password hash; one of mailadmin.passwords.WRITE_SCHEMES.
 MAILADMIN_PASSWORD_SCHEME = env("MAILADMIN_PASSWORD_SCHEME", "ARGON2ID")
 
 # Login throttling (accounts.throttle, docs/admin-panel.md): failures of one identity from one

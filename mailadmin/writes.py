@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
-
-from domains.models import MAX_ID
 
 _UNIQUE_CODES = {"unique", "unique_together"}
 
@@ -44,21 +41,3 @@ def not_yours(actor: object, name: str) -> str:
     if actor is None or getattr(actor, "is_superuser", False):
         return _("There is no domain %(name)s.") % {"name": name}
     return _("%(name)s is not one of your domains.") % {"name": name}
-
-
-def check_owner_id(value: int | None, *, field: str) -> int | None:
-    """A uid or gid must be at least MAILADMIN_MIN_UID: mail is never delivered as root."""
-    if value is None:
-        return None
-    minimum = settings.MAILADMIN_MIN_UID
-    if not minimum <= value <= MAX_ID:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("%(field)s must be between %(min)d and %(max)d."),
-                    params={"field": field, "min": minimum, "max": MAX_ID},
-                    code="out_of_range",
-                )
-            }
-        )
-    return value

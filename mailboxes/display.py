@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from domains.names import domain_to_unicode
+from mailadmin.names import domain_to_unicode
 from mailboxes.models import Alias
 
 

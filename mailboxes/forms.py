@@ -10,10 +10,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from domains.models import MAX_ID
-from domains.names import normalize_domain, normalize_local_part, split_address
+from mailadmin.ids import MAX_ID
+from mailadmin.names import normalize_domain, normalize_local_part, split_address
+from mailadmin.sizes import format_size, parse_size
 from mailboxes.models import StorageFormat
-from mailboxes.quota import format_size, parse_size
 
 GENERATE = "generate"
 TYPE = "type"

@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from domains.models import MAX_ID, Domain
+from domains.models import Domain
+from mailadmin.ids import MAX_ID
 from mailadmin.text import validate_plain_text
 from mailboxes.paths import check_path
 
@@ -39,7 +40,7 @@ class Mailbox(models.Model):
     name = models.CharField(
         _("display name"), max_length=255, blank=True, validators=[validate_plain_text]
     )
-    # Dovecot's {SCHEME}hash form; see mailboxes.passwords.
+    # Dovecot's {SCHEME}hash form; see mailadmin.passwords.
     password = models.CharField(_("password hash"), max_length=255)
     quota = models.PositiveBigIntegerField(
         _("quota (bytes)"), default=0, help_text=_("0: no limit")

@@ -7,8 +7,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from domains.models import Domain
-from domains.names import split_address
 from domains.selectors import User, domains_visible_to
+from mailadmin.names import split_address
 from mailboxes.models import Alias, AliasDestination, Mailbox
 
 

@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 
 from audit.services import diff, record
 from domains.models import Domain
-from domains.names import normalize_address, split_address
 from domains.selectors import domains_visible_to
 from domains.services import Actor
-from mailadmin.writes import check_owner_id, not_yours, save_checked
-from mailboxes import passwords
+from mailadmin import passwords
+from mailadmin.ids import check_owner_id
+from mailadmin.names import normalize_address, split_address
+from mailadmin.sizes import format_size
+from mailadmin.writes import not_yours, save_checked
 from mailboxes.loops import (
     alias_expansion_problems,
     aliases_pointing_at,
@@ -30,7 +32,6 @@ from mailboxes.loops import (
 from mailboxes.maildirs import awaiting_archive_error, homes_awaiting_archive
 from mailboxes.models import Alias, AliasDestination, Mailbox, StorageFormat
 from mailboxes.paths import canonical_path
-from mailboxes.quota import format_size
 from mailboxes.storage import check_owner_ids, path_conflict
 
 MIN_PASSWORD_LENGTH = 8

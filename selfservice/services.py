@@ -20,10 +20,10 @@ from accounts import throttle
 from accounts.models import LoginKind
 from audit.services import diff, record
 from domains.models import AliasDomain, Domain, DomainUsage, OwnerForwarding
-from domains.names import normalize_address, split_address
 from domains.selectors import domains_visible_to
 from domains.services import Actor
-from mailboxes import passwords
+from mailadmin import passwords
+from mailadmin.names import normalize_address, split_address
 from mailboxes.loops import check_alias_expansion
 from mailboxes.models import Alias, AliasDestination, Mailbox
 from selfservice.models import MIN_LENGTH_FLOOR, PasswordPolicy

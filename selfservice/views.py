@@ -12,9 +12,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.throttle import client_ip, wait_message
+from accounts.throttle import wait_message
+from mailadmin.client_ip import client_ip
+from mailadmin.sizes import format_size
 from mailboxes.models import Mailbox
-from mailboxes.quota import format_size
 from selfservice import selectors, services
 from selfservice.forms import ForwardingForm, OwnerLoginForm, PasswordChangeForm
 from selfservice.models import PasswordPolicy

@@ -19,8 +19,8 @@ from django.core.management.base import CommandError
 from django.db.models import F
 
 from domains.models import AliasDomain, Domain, DomainUsage
+from mailadmin.passwords import verify_password
 from mailboxes.models import Alias, AliasDestination, Mailbox
-from mailboxes.passwords import verify_password
 from tests import factories as f
 from tests.support import ROOT
 

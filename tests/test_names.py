@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domains.names import (
+from mailadmin.names import (
     domain_to_unicode,
     normalize_address,
     normalize_domain,
@@ -13,7 +13,7 @@ from domains.names import (
     normalize_transport,
     split_address,
 )
-from mailboxes.quota import format_size, parse_size
+from mailadmin.sizes import format_size, parse_size
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_wildcards_are_refused_with_the_reason(raw):
 
 def test_the_rest_of_atext_stays_allowed():
     """Shell metacharacters are RFC 5322 atext and in real addresses (o'brien, a+tag);
-    single quotes defuse them in a shell, unlike doveadm's wildcards (domains/names.py)."""
+    single quotes defuse them in a shell, unlike doveadm's wildcards (mailadmin/names.py)."""
     local = "a!#$&'+=^_`{|}~-.z"
     assert normalize_local_part(local) == local
 

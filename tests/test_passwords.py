@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from mailboxes import passwords
+from mailadmin import passwords
 from tests.dovecot_harness import doveadm_pw_hash, doveadm_pw_verify
 
 ASCII_PASSWORD = "correct horse battery staple"

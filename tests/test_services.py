@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from domains import services as ds
 from domains.models import AliasDomain, Domain, ServerSettings
 from domains.selectors import domain_get, domain_list
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes import services as ms
 from mailboxes.models import Alias, AliasDestination, Mailbox
 from mailboxes.selectors import alias_get, mailbox_get

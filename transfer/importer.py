@@ -31,13 +31,13 @@ from domains.models import AliasDomain, Domain, RelayRecipient
 from domains.relay import check_relay_delivery
 from domains.selectors import domains_visible_to
 from domains.services import check_alias_domain_allowed
+from mailadmin import passwords
 from mailadmin.digestindex import DigestIndex
+from mailadmin.sizes import format_size
 from mailadmin.writes import not_yours
-from mailboxes import passwords
 from mailboxes.loops import alias_expansion_problems, describe, visible_to
 from mailboxes.maildirs import awaiting_archive_error, homes_awaiting_archive
 from mailboxes.models import Alias, AliasDestination, Mailbox
-from mailboxes.quota import format_size
 from mailboxes.storage import PathIndex, check_owner_ids, is_superadmin_actor, path_conflict
 from transfer.csvformat import KINDS, BadLine, Record
 from transfer.rows import (

@@ -57,8 +57,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from domains.models import Domain
-from mailadmin import dburl
-from mailboxes import passwords
+from mailadmin import dburl, passwords
 from mailboxes.paths import canonical_path, check_path
 from transfer.csvformat import Record
 from transfer.importer import Importer, Report, analyze_tables

@@ -14,18 +14,18 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from domains.models import Delivery
-from domains.names import (
+from mailadmin import passwords
+from mailadmin.ids import check_owner_id
+from mailadmin.names import (
     MAX_ADDRESS,
     normalize_domain,
     normalize_local_part,
     normalize_transport,
 )
+from mailadmin.sizes import parse_size
 from mailadmin.text import validate_plain_text
-from mailadmin.writes import check_owner_id
-from mailboxes import passwords
 from mailboxes.models import StorageFormat
 from mailboxes.paths import canonical_path, check_path
-from mailboxes.quota import parse_size
 from mailboxes.services import check_password
 
 _TRUE = {"", "1", "yes", "y", "true", "t", "on", "active"}
@@ -40,7 +40,7 @@ _normalize_domain = lru_cache(maxsize=4096)(normalize_domain)
 
 
 def split_address(value: str, *, allow_catchall: bool = False) -> tuple[str, str]:
-    """domains.names.split_address with the domain part normalised through the cache."""
+    """mailadmin.names.split_address with the domain part normalised through the cache."""
     text = (value or "").strip()
     if text.count("@") != 1:
         raise ValidationError(

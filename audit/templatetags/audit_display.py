@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from audit.labels import ACTIONS, OBJECT_TYPES
-from domains.names import domain_to_unicode
+from mailadmin.names import domain_to_unicode
 
 register = template.Library()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
-from mailboxes.quota import format_size
+from mailadmin.sizes import format_size
 
 register = template.Library()
 

@@ -546,7 +546,7 @@ def dovecot_sql_conf(target: Target) -> str:
     )
 
 
-# Every character an address may have in mailadmin (domains/names.py: RFC 5322 atext less "/",
+# Every character an address may have in mailadmin (mailadmin/names.py: RFC 5322 atext less "/",
 # "%" and the wildcards "*" and "?", letters in either case before %Lu lowercases them).
 # Dovecot's default set is only letters, digits and ".-_@", which refuses the login of o'brien@
 # or john+work@; the SQL drivers escape %n and %d themselves, this list is a second fence.

@@ -10,8 +10,8 @@ from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.encoding import iri_to_uri
 
+from mailadmin.sizes import format_size
 from mailboxes import display
-from mailboxes.quota import format_size
 
 register = template.Library()
 

@@ -18,6 +18,7 @@ from domains.models import Domain
 from domains.selectors import with_counts
 from mailadmin.access import is_superadmin, panel_admin_required
 from mailadmin.pagination import paginate_keyset
+from mailadmin.passwords import generate_password
 from mailboxes import selectors, services
 from mailboxes.forms import (
     MailboxCreateForm,
@@ -26,7 +27,6 @@ from mailboxes.forms import (
     add_service_errors,
 )
 from mailboxes.models import Mailbox
-from mailboxes.passwords import generate_password
 from mailboxes.views.common import actor, domain_from_url, flash, fragment, is_htmx, search_term
 
 CHANGED = "mailboxes-changed"

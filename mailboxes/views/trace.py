@@ -9,10 +9,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from domains.names import domain_to_unicode
 from domains.selectors import domain_is_visible
 from mailadmin.access import is_superadmin, panel_admin_required
 from mailadmin.contract.trace import trace_address
+from mailadmin.names import domain_to_unicode
 from mailboxes.forms import TraceForm
 from mailboxes.trace_text import render_trace
 

@@ -12,8 +12,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from mailadmin.passwords import verify_password
 from mailboxes.models import Mailbox
-from mailboxes.passwords import verify_password
 from selfservice.selectors import forwarding_of
 from tests import factories
 from tests.browser.conftest import screenshot

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from domains.models import AliasDomain
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.models import Alias, Mailbox
 from tests import factories
 from tests.browser.conftest import login_admin, screenshot

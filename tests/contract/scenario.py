@@ -43,7 +43,7 @@ BUILD = "from tests.contract.scenario import build\nbuild()\n"
 def build() -> None:
     """Create the world described above (inside a subprocess where Django is set up)."""
     from domains import services as ds
-    from mailboxes import passwords
+    from mailadmin import passwords
     from mailboxes import services as ms
 
     # One real hash in the default scheme, given to every mailbox as an imported hash would

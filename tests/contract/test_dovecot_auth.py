@@ -44,7 +44,7 @@ DEFAULT_UID, DEFAULT_GID = 5100, 5101
 DOMAIN_UID, DOMAIN_GID = 6000, 6001
 MAILBOX_UID, MAILBOX_GID = 7000, 7001
 GIB = 1024**3
-# Every character mailadmin allows in a local part (domains/names.py; not the wildcards * ?).
+# Every character mailadmin allows in a local part (mailadmin/names.py; not the wildcards * ?).
 ODD_ADDRESS = "a!#$&'+=^_`{|}~-.z@example.com"
 
 PASSWORDS = {
@@ -68,7 +68,7 @@ SEED = f"""
 import json, sys
 from domains.services import domain_create, domain_set_active, domain_update
 from domains.services import server_settings_update
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.services import mailbox_create
 
 with open(sys.argv[1], encoding="utf-8") as fh:

@@ -99,7 +99,7 @@ def test_every_kind_of_change_reaches_the_postfix_file_at_once(world_db: Contrac
         """
 from domains.models import AliasDomain, Domain
 from domains import services as ds
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.models import Alias, Mailbox
 from mailboxes import services as ms
 
@@ -133,7 +133,7 @@ def test_a_rolled_back_write_changes_neither_file(world_db: ContractDB) -> None:
     world_db.python(
         """
 from django.db import transaction
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.services import mailbox_create
 
 try:

@@ -112,7 +112,7 @@ MAILBOXES: dict[str, tuple[int, int, str]] = {
 
 SEED = f"""
 from domains.services import alias_domain_create, domain_create, server_settings_update
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.services import alias_create, mailbox_create
 
 server_settings_update(actor=None, default_uid={DEFAULT_UID}, default_gid={DEFAULT_GID})

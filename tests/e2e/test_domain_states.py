@@ -26,7 +26,7 @@ SENDER = "someone@[192.0.2.25]"  # an address literal: no DNS for the sender dom
 SETUP = """
 from domains import services as ds
 from domains.models import Domain, RelayRecipient
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.services import alias_create, mailbox_create
 
 password_hash = passwords.hash_password({password!r})

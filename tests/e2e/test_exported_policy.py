@@ -32,7 +32,7 @@ LMTP_TRANSPORT = "lmtp:unix:private/dovecot-lmtp"
 POLICY_SEED = f"""
 from domains.models import Domain
 from domains.services import domain_create, domain_update
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.services import alias_create, mailbox_create
 
 domain_create(actor=None, name="relay.example", delivery="relay", transport="smtp:[127.0.0.1]:1")
@@ -47,7 +47,7 @@ alias_create(actor=None, address="lists+news@lmtp.example", destinations=["solo@
 
 ADD_DOMAIN = """
 from domains.services import domain_create
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.services import mailbox_create
 domain_create(actor=None, name={domain!r})
 for local in {locals!r}:

@@ -60,7 +60,7 @@ mailbox_set_active(actor=None, mailbox=mailbox, active={active!r})
 """
 
 CREATE_MAILBOX = """
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.services import mailbox_create
 mailbox_create(
     actor=None, address={address!r}, password_hash=passwords.hash_password({password!r})

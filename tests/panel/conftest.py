@@ -16,7 +16,7 @@ from django.test import Client
 
 from domains import services as domain_services
 from domains.models import AliasDomain, Domain
-from mailboxes.passwords import hash_password
+from mailadmin.passwords import hash_password
 from tests import factories
 
 PASSWORD = factories.PASSWORD

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from domains.models import Domain
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.models import Mailbox
 from mailboxes.paths import canonical_path as mailbox_path
 from tests import factories

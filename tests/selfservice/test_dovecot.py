@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 
+from mailadmin.passwords import BCRYPT_ROUNDS, scheme_of
 from mailboxes.models import Mailbox
-from mailboxes.passwords import BCRYPT_ROUNDS, scheme_of
 from selfservice.session import OWNER_SESSION_KEY
 from tests import factories
 from tests.dovecot_harness import PrivateDovecot, doveadm_pw_hash, doveadm_pw_verify

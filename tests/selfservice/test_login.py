@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts.models import LoginThrottle
 from domains import services as domain_services
+from mailadmin.passwords import verify_password
 from mailboxes import services as mailbox_services
 from mailboxes.models import Mailbox
-from mailboxes.passwords import verify_password
 from selfservice.services import (
     OwnerLoginFailed,
     OwnerLoginLocked,

@@ -101,7 +101,7 @@ def test_an_admin_reaches_no_owner_page(
         )
         assert response["Location"] == "/me/login/"
     owner.refresh_from_db()
-    from mailboxes.passwords import verify_password
+    from mailadmin.passwords import verify_password
 
     assert verify_password(OWNER_PASSWORD, owner.password)
     assert forwarding_of(owner).destinations == []

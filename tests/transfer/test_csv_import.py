@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from domains.models import AliasDomain, Domain
-from mailboxes import passwords
+from mailadmin import passwords
 from mailboxes.models import Alias, Mailbox
 from tests import factories as f
 from transfer.csvformat import CsvFile, HeaderError, escape_cell

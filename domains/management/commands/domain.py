@@ -9,7 +9,7 @@ from domains import services
 from domains.models import Delivery, Domain, ServerSettings
 from domains.selectors import alias_domains_visible_to, domain_get, domain_list, usage_drift
 from mailadmin.cli import SubcommandCommand, domain_label, found, plural, size, table, yes_no
-from mailboxes.quota import format_size
+from mailadmin.sizes import format_size
 
 
 class Command(SubcommandCommand):

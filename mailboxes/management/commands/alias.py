@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from domains.names import domain_to_unicode
 from domains.selectors import domain_get
 from mailadmin.cli import SubcommandCommand, address_label, found, table, yes_no
+from mailadmin.names import domain_to_unicode
 from mailboxes import services
 from mailboxes.models import Alias
 from mailboxes.selectors import alias_get, alias_list

@@ -6,10 +6,10 @@ from django.conf import settings
 
 from domains.selectors import domain_get
 from mailadmin.cli import SubcommandCommand, address_label, found, size, table, yes_no
+from mailadmin.passwords import generate_password
+from mailadmin.sizes import format_size
 from mailboxes import services
 from mailboxes.models import Mailbox, StorageFormat
-from mailboxes.passwords import generate_password
-from mailboxes.quota import format_size
 from mailboxes.selectors import mailbox_get, mailbox_list
 
 

@@ -11,7 +11,7 @@ from mailadmin import dburl
 from mailadmin.contract.dialects import DIALECTS, dialect_of
 from mailadmin.contract.export import HandEdited, make_private_dir, role_passwords, write_files
 from mailadmin.contract.files import POSTFIX_SASL_SOCKET, Target, render_all
-from mailboxes.passwords import default_scheme
+from mailadmin.passwords import default_scheme
 
 
 class Command(BaseCommand):
