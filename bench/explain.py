@@ -20,7 +20,7 @@ from typing import Any
 from bench import postfixadmin
 from bench.common import BenchDB, write_result
 from bench.lookups import MAILADMIN_CHAINS
-from mailadmin.contract.files import POSTFIX_QUERIES
+from mailadmin.contract.queries import POSTFIX_QUERIES
 
 
 def expand(query: str, key: str) -> str:

@@ -35,7 +35,7 @@ from typing import Any
 from bench import postfixadmin
 from bench.common import BenchDB, machine, write_result
 from mailadmin.contract.export import atomic_write, make_private_dir
-from mailadmin.contract.files import POSTFIX_QUERIES
+from mailadmin.contract.queries import POSTFIX_QUERIES
 
 POSTMAP = "/usr/sbin/postmap"
 

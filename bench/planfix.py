@@ -27,7 +27,7 @@ from typing import Any
 from bench.common import BenchDB, write_result
 from bench.lookups import MAILADMIN_CHAINS, compare, export_mailadmin, measure
 from mailadmin.contract.export import atomic_write
-from mailadmin.contract.files import POSTFIX_QUERIES
+from mailadmin.contract.queries import POSTFIX_QUERIES
 
 VARIANTS = ("views", "functions")
 

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
-from mailadmin.contract.files import MAIN_CF_MAPS, POSTFIX_QUERIES
+from mailadmin.contract.queries import MAIN_CF_MAPS, POSTFIX_QUERIES
 from mailadmin.contract.views_v1 import DOMAIN_DISABLED_ACTION, ROLE_LOCAL_PARTS
 
 # Postfix's defaults (postconf -d), which the exported main.cf lines keep.

@@ -268,7 +268,7 @@ def test_the_u_label_mapping_is_an_index_probe(state_worlds: Worlds, table: str)
     tables through their indexes only, the U-label's unique index included."""
     import psycopg
 
-    from mailadmin.contract.files import POSTFIX_QUERIES
+    from mailadmin.contract.queries import POSTFIX_QUERIES
     from mailadmin.contract.trace import expand_query
 
     world = state_worlds.get("pgsql")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from mailadmin.contract.files import LOOKUP_FUNCTIONS, POSTFIX_QUERIES
+from mailadmin.contract.queries import LOOKUP_FUNCTIONS, POSTFIX_QUERIES
 from tests.contract.conftest import World, Worlds, postmap_query_stdin
 from tests.support import create_contract_db, drop_contract_db
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from mailadmin.contract.files import MAIN_CF_MAPS
+from mailadmin.contract.queries import MAIN_CF_MAPS
 from tests.contract.conftest import SECRETS_FILE, World, Worlds, export_maps, postmap_query
 from tests.support import require_tool
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mailadmin.contract.files import LOOKUP_FUNCTIONS
+from mailadmin.contract.queries import LOOKUP_FUNCTIONS
 from mailadmin.contract.views_v1 import ALL_VIEWS, POSTFIX_VIEWS
 from tests.contract.conftest import DOVECOT_ROLE, POSTFIX_ROLE, World, Worlds
 from tests.support import require_tool

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mailadmin.contract import views_v1
-from mailadmin.contract.files import POSTFIX_QUERIES
+from mailadmin.contract.queries import POSTFIX_QUERIES
 from mailadmin.contract.sqlite_files import postfix_database
 from tests.contract.conftest import export_maps
 from tests.contract.scenario import BUILD
