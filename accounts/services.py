@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -18,15 +17,9 @@ from accounts.models import LoginThrottle
 from accounts.selectors import throttles_matching
 from audit.services import record
 from domains.models import Domain
+from mailadmin.access import Actor, require_superadmin
 from mailadmin.names import normalize_domain
 from mailadmin.passwords import generate_password
-
-Actor = AbstractBaseUser | None
-
-
-def _require_superuser(actor: Actor) -> None:
-    if actor is not None and not getattr(actor, "is_superuser", False):
-        raise PermissionDenied(_("Only a superadmin can do this."))
 
 
 def _domains_named(names: Iterable[str]) -> list[Domain]:
@@ -62,7 +55,7 @@ def admin_create(
     domains: Iterable[str] = (),
 ) -> tuple[Any, str | None]:
     """Create an admin; returns it and the generated password when none was given."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     user_model = get_user_model()
     # Normalised first (NFKC, as the login does), so that the validators judge the name that is
     # stored: "⑴x" passes them but is stored as "(1)x", which does not.
@@ -102,7 +95,7 @@ def admin_create(
 @transaction.atomic
 def admin_grant(*, actor: Actor, user: Any, domains: Iterable[str]) -> list[Domain]:
     """Let `user` administer `domains`; returns the domains newly granted."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     current = set(user.administered_domains.values_list("name", flat=True))
     new = [d for d in _domains_named(domains) if d.name not in current]
     user.administered_domains.add(*new)
@@ -114,7 +107,7 @@ def admin_grant(*, actor: Actor, user: Any, domains: Iterable[str]) -> list[Doma
 @transaction.atomic
 def admin_revoke(*, actor: Actor, user: Any, domains: Iterable[str]) -> list[Domain]:
     """Take `domains` from `user`; returns the domains actually revoked."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     current = set(user.administered_domains.values_list("name", flat=True))
     gone = [d for d in _domains_named(domains) if d.name in current]
     user.administered_domains.remove(*gone)
@@ -125,7 +118,7 @@ def admin_revoke(*, actor: Actor, user: Any, domains: Iterable[str]) -> list[Dom
 
 @transaction.atomic
 def admin_set_superadmin(*, actor: Actor, user: Any, superadmin: bool) -> Any:
-    _require_superuser(actor)
+    require_superadmin(actor)
     if actor is not None and actor.pk == user.pk and not superadmin:
         raise ValidationError(_("You cannot take away your own superadmin rights."))
     if user.is_superuser != superadmin:
@@ -143,7 +136,7 @@ def admin_set_superadmin(*, actor: Actor, user: Any, superadmin: bool) -> Any:
 
 @transaction.atomic
 def admin_set_active(*, actor: Actor, user: Any, active: bool) -> Any:
-    _require_superuser(actor)
+    require_superadmin(actor)
     if actor is not None and actor.pk == user.pk and not active:
         raise ValidationError(_("You cannot disable your own account."))
     if user.is_active != active:
@@ -171,7 +164,7 @@ def admin_set_password(*, actor: Actor, user: Any, password: str | None = None) 
     """Set a new password (a superadmin for anyone, an admin for themself); returns the
     generated one when none was given."""
     if actor is not None and actor.pk != user.pk:
-        _require_superuser(actor)
+        require_superadmin(actor)
     generated = None
     if password is None:
         password = generated = generate_password()
@@ -185,7 +178,7 @@ def admin_set_password(*, actor: Actor, user: Any, password: str | None = None) 
 
 @transaction.atomic
 def admin_delete(*, actor: Actor, user: Any) -> None:
-    _require_superuser(actor)
+    require_superadmin(actor)
     if actor is not None and actor.pk == user.pk:
         raise ValidationError(_("You cannot delete your own account."))
     record(actor=actor, action="delete", obj=user, domain=None)
@@ -212,7 +205,7 @@ def _lift(actor: Actor, rows: Iterable[LoginThrottle]) -> int:
 @transaction.atomic
 def throttle_lift(*, actor: Actor, throttle: LoginThrottle) -> None:
     """Forget one counter: its pair (or identity, or network) starts again from no failures."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     _lift(actor, [throttle])
 
 
@@ -220,7 +213,7 @@ def throttle_lift(*, actor: Actor, throttle: LoginThrottle) -> None:
 def throttles_lift(*, actor: Actor, identity: str = "", network: str = "", kind: str = "") -> int:
     """Forget every counter of `identity` (in any spelling the logins resolve to it) and/or of
     `network` (an address or network), in `kind` or in every key space; how many went."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     if not identity and not network:
         raise ValidationError(_("Name an identity, a network or both."))
     if network:

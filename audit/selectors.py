@@ -7,11 +7,12 @@ from datetime import date
 from django.db.models import QuerySet
 
 from audit.models import AuditEntry
-from domains.selectors import User, domains_visible_to
+from domains.selectors import domains_visible_to
+from mailadmin.access import User, is_superadmin
 
 
 def audit_entries_visible_to(user: User | None) -> QuerySet[AuditEntry]:
-    if user is None or getattr(user, "is_superuser", False):
+    if is_superadmin(user):
         return AuditEntry.objects.all()
     names = domains_visible_to(user).values("name")
     return AuditEntry.objects.filter(domain__in=names)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -22,9 +21,8 @@ from django.utils.translation import gettext as _
 from audit.services import new_entry, record, record_many
 from domains.models import Domain, RelayRecipient
 from domains.selectors import domains_visible_to
+from mailadmin.access import Actor
 from mailadmin.names import normalize_local_part
-
-Actor = AbstractBaseUser | None
 
 
 def check_relay_domain(domain: Domain) -> None:

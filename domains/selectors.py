@@ -7,8 +7,6 @@ domains granted to them, anyone else nothing. An object outside the scope is a 4
 from __future__ import annotations
 
 import idna
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -23,14 +21,13 @@ from domains.models import (
     DomainUsage,
     RelayRecipient,
 )
+from mailadmin.access import User, is_superadmin
 from mailadmin.names import normalize_domain
-
-User = AbstractBaseUser | AnonymousUser
 
 
 def domains_visible_to(user: User | None) -> QuerySet[Domain]:
     """Domains `user` may see; None is the system itself (CLI run by the operator)."""
-    if user is None or getattr(user, "is_superuser", False):
+    if user is None or is_superadmin(user):
         return Domain.objects.all()
     if not user.is_authenticated or not getattr(user, "is_active", False):
         return Domain.objects.none()
@@ -182,7 +179,7 @@ def dashboard_summary(*, user: User | None) -> dict[str, int]:
         )
         summary[kind] = row["total"]
         summary[f"{kind}_inactive"] = row["inactive"]
-    everything = user is None or getattr(user, "is_superuser", False)
+    everything = is_superadmin(user)
     usage = DomainUsage.objects.order_by()
     totals = (usage if everything else usage.filter(domain__in=visible)).aggregate(
         mailboxes=Coalesce(Sum("mailboxes"), 0), aliases=Coalesce(Sum("aliases"), 0)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import diff, record
 from domains.models import AliasDomain, AliasDomainGrant, Delivery, Domain, ServerSettings
 from domains.selectors import domains_visible_to
+from mailadmin.access import Actor, is_superadmin, require_superadmin
 from mailadmin.ids import check_owner_id
 from mailadmin.names import (
     normalize_address,
@@ -18,13 +18,6 @@ from mailadmin.names import (
     normalize_transport,
 )
 from mailadmin.writes import not_yours, save_checked
-
-Actor = AbstractBaseUser | None
-
-
-def _require_superuser(actor: Actor) -> None:
-    if actor is not None and not getattr(actor, "is_superuser", False):
-        raise PermissionDenied(_("Only a superadmin can do this."))
 
 
 def _check_delivery(delivery: str, transport: str) -> None:
@@ -40,10 +33,6 @@ def _name_taken_by_alias_domain(name: str) -> bool:
     return AliasDomain.objects.filter(name=name).exists()
 
 
-def _is_superadmin(actor: Actor) -> bool:
-    return actor is None or bool(getattr(actor, "is_superuser", False))
-
-
 def check_alias_domain_allowed(*, actor: Actor, name: str, target_pk: int | None) -> None:
     """Who may add `name` as an alias domain of the domain `target_pk`: a superadmin, or an
     admin of the target when a superadmin granted that name to that domain.
@@ -54,7 +43,7 @@ def check_alias_domain_allowed(*, actor: Actor, name: str, target_pk: int | None
     not granted is the same whether it exists anywhere or not. Every writer calls this: the
     panel, the CLI and the import.
     """
-    if _is_superadmin(actor):
+    if is_superadmin(actor):
         return
     if (
         target_pk is None
@@ -90,7 +79,7 @@ def domain_create(
 ) -> Domain:
     """A new relay or backup-MX domain accepts only its listed recipients (domains/relay.py)
     unless `relay_accept_any`: accepting any means bouncing the unknown ones later."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     try:
         canonical = normalize_domain(name)
     except ValidationError as exc:
@@ -177,7 +166,7 @@ def domain_update(*, actor: Actor, domain: Domain, **changes: object) -> Domain:
     if set(changes) & _SUPERADMIN_ONLY:
         # Delivery and ownership decide where mail goes, and a domain admin must not lift
         # their own limits or re-enable a domain a superadmin switched off: superadmin only.
-        _require_superuser(actor)
+        require_superadmin(actor)
     domain = domains_visible_to(actor).select_for_update().get(pk=domain.pk)
     before = {field: getattr(domain, field) for field in changes}
     for field, value in changes.items():
@@ -206,7 +195,7 @@ def domain_set_active(*, actor: Actor, domain: Domain, active: bool) -> Domain:
 @transaction.atomic
 def domain_delete(*, actor: Actor, domain: Domain) -> dict[str, int]:
     """Delete the domain with its mailboxes, aliases and alias domains; returns what went."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     name = domain.name
     record(actor=actor, action="delete", obj=domain, domain=name)
     _count, per_model = domain.delete()
@@ -289,7 +278,7 @@ def _alias_domain_for_update(actor: Actor, alias_domain: AliasDomain) -> AliasDo
 @transaction.atomic
 def alias_domain_grant_create(*, actor: Actor, name: str, domain: Domain) -> AliasDomainGrant:
     """Let the admins of `domain` add `name` as its alias domain (superadmins only)."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     try:
         canonical = normalize_domain(name)
     except ValidationError as exc:
@@ -324,7 +313,7 @@ def alias_domain_grant_create(*, actor: Actor, name: str, domain: Domain) -> Ali
 @transaction.atomic
 def alias_domain_grant_delete(*, actor: Actor, grant: AliasDomainGrant) -> None:
     """Withdraw a grant; an alias domain already added under it stays."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     record(
         actor=actor,
         action="revoke",
@@ -362,7 +351,7 @@ def server_settings_update(
     postmaster_address: str | None = None,
 ) -> ServerSettings:
     """The server-wide defaults the contract views read; superadmins and the operator's CLI."""
-    _require_superuser(actor)
+    require_superadmin(actor)
     row = ServerSettings.objects.select_for_update().get_or_create(id=1)[0]
     before = {field: getattr(row, field) for field in _SERVER_FIELDS}
     if default_uid is not None:

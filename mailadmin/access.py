@@ -10,13 +10,33 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.http.response import Http404
+from django.utils.translation import gettext as _
+
+# Who asks a service or a selector: an admin, or None for the operator's CLI and the jobs it
+# starts, which may do anything (whoever runs manage.py already holds the database).
+Actor = AbstractBaseUser | None
+# What a selector may be handed: also a request's user before login.
+User = AbstractBaseUser | AnonymousUser
 
 
-def is_superadmin(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+def is_superadmin(actor: User | None) -> bool:
+    """The one check of full rights: the operator (None), or an active superadmin."""
+    if actor is None:
+        return True
+    return bool(
+        actor.is_authenticated and actor.is_active and getattr(actor, "is_superuser", False)
+    )
+
+
+def require_superadmin(actor: User | None) -> None:
+    if not is_superadmin(actor):
+        raise PermissionDenied(_("Only a superadmin can do this."))
 
 
 def is_panel_admin(user: Any) -> bool:

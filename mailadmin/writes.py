@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from mailadmin.access import is_superadmin
+
 _UNIQUE_CODES = {"unique", "unique_together"}
 
 
@@ -38,6 +40,6 @@ def save_checked(obj: models.Model, *, conflict: str, exclude: Iterable[str] = (
 
 def not_yours(actor: object, name: str) -> str:
     """The message for a domain the actor cannot use; the same whether it exists or not."""
-    if actor is None or getattr(actor, "is_superuser", False):
+    if is_superadmin(actor):  # type: ignore[arg-type]
         return _("There is no domain %(name)s.") % {"name": name}
     return _("%(name)s is not one of your domains.") % {"name": name}

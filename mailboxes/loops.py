@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _
 
 from domains.models import AliasDomain, Delivery, Domain
 from domains.selectors import alias_domains_visible_to, domains_visible_to
-from domains.services import Actor
+from mailadmin.access import Actor, is_superadmin
 from mailadmin.contract import trace
 from mailboxes.models import Alias, AliasDestination, Mailbox
 
@@ -421,7 +421,7 @@ def describe(problem: Deferral, *, may_see: Callable[[str], bool] | None = None)
 
 
 def visible_to(actor: Actor) -> Callable[[str], bool] | None:
-    if actor is None or getattr(actor, "is_superuser", False):
+    if is_superadmin(actor):
         return None
     seen: dict[str, bool] = {}
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from audit.services import diff, record
 from domains.models import Domain
 from domains.selectors import domains_visible_to
-from domains.services import Actor
 from mailadmin import passwords
+from mailadmin.access import Actor
 from mailadmin.ids import check_owner_id
 from mailadmin.names import normalize_address, split_address
 from mailadmin.sizes import format_size

@@ -29,6 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from mailadmin.access import is_superadmin
 from mailadmin.digestindex import DigestIndex
 from mailboxes.models import Mailbox
 from mailboxes.paths import ancestors, check_path, territories
@@ -97,15 +98,10 @@ class PathIndex:
             self.add(domain, local_part, path, 0)
 
 
-def is_superadmin_actor(actor: Any) -> bool:
-    """The operator's CLI and the system (None) or a superadmin."""
-    return actor is None or bool(getattr(actor, "is_superuser", False))
-
-
 def check_owner_ids(actor: Any, *changes: object) -> None:
     """A mailbox's uid/gid decides as whom mail is written on disk: superadmins only, as for
     a domain's. A domain admin could otherwise write into another domain's files."""
-    if any(change not in (None, False) for change in changes) and not is_superadmin_actor(actor):
+    if any(change not in (None, False) for change in changes) and not is_superadmin(actor):
         raise PermissionDenied(_("Only a superadmin can set a mailbox's uid or gid."))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,8 +21,8 @@ from accounts.models import LoginKind
 from audit.services import diff, record
 from domains.models import AliasDomain, Domain, DomainUsage, OwnerForwarding
 from domains.selectors import domains_visible_to
-from domains.services import Actor
 from mailadmin import passwords
+from mailadmin.access import Actor, require_superadmin
 from mailadmin.names import normalize_address, split_address
 from mailboxes.loops import check_alias_expansion
 from mailboxes.models import Alias, AliasDestination, Mailbox
@@ -389,8 +389,7 @@ def domain_set_owner_forwarding(
 def password_policy_update(
     *, actor: Actor, min_length: int, forbid_address: bool, forbid_common: bool
 ) -> PasswordPolicy:
-    if actor is not None and not getattr(actor, "is_superuser", False):
-        raise PermissionDenied(_("Only a superadmin can do this."))
+    require_superadmin(actor)
     if not MIN_LENGTH_FLOOR <= min_length <= 128:
         raise ValidationError(
             {"min_length": _("Choose a length from %(low)d to 128.") % {"low": MIN_LENGTH_FLOOR}}

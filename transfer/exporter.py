@@ -13,7 +13,8 @@ from typing import IO
 from django.db.models import Prefetch
 
 from domains.models import RelayRecipient
-from domains.selectors import User, alias_domains_visible_to, domains_visible_to
+from domains.selectors import alias_domains_visible_to, domains_visible_to
+from mailadmin.access import User
 from mailboxes.models import AliasDestination
 from mailboxes.selectors import aliases_visible_to, mailboxes_visible_to
 from transfer.csvformat import write_rows

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Sum
@@ -32,13 +31,14 @@ from domains.relay import check_relay_delivery
 from domains.selectors import domains_visible_to
 from domains.services import check_alias_domain_allowed
 from mailadmin import passwords
+from mailadmin.access import Actor, is_superadmin
 from mailadmin.digestindex import DigestIndex
 from mailadmin.sizes import format_size
 from mailadmin.writes import not_yours
 from mailboxes.loops import alias_expansion_problems, describe, visible_to
 from mailboxes.maildirs import awaiting_archive_error, homes_awaiting_archive
 from mailboxes.models import Alias, AliasDestination, Mailbox
-from mailboxes.storage import PathIndex, check_owner_ids, is_superadmin_actor, path_conflict
+from mailboxes.storage import PathIndex, check_owner_ids, path_conflict
 from transfer.csvformat import KINDS, BadLine, Record
 from transfer.rows import (
     AliasDomainRow,
@@ -62,7 +62,6 @@ _PARSERS: dict[str, Callable[[int, dict[str, str]], AddressRow]] = {
 
 log = logging.getLogger(__name__)
 
-Actor = AbstractBaseUser | None
 Source = Iterable[Record | BadLine]
 Progress = Callable[[str, int, int], None]
 
@@ -200,7 +199,7 @@ class Importer:
     def _reset(self) -> None:
         self.report = Report()
         self.visible = domains_visible_to(self.actor)
-        self.is_superuser = is_superadmin_actor(self.actor)
+        self.is_superuser = is_superadmin(self.actor)
         # The homes and paths of every mailbox of the domains this import touches.
         self.paths = PathIndex()
         # address -> (line, destinations) of every alias written, for the loop check.

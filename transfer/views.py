@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mailadmin.access import panel_admin_required, superadmin_required
+from mailadmin.access import is_superadmin, panel_admin_required, superadmin_required
 from mailadmin.rendering import redirect_after_post, render_page
 from transfer import jobs
 from transfer.backup import write_backup
@@ -50,7 +50,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "form": form,
         "jobs": ImportJob.objects.filter(owner_id=request.user.pk)[:10],
         "columns": COLUMNS,
-        "can_backup": request.user.is_superuser,
+        "can_backup": is_superadmin(request.user),
     }
     return render(request, "transfer/index.html", context)
 
@@ -104,7 +104,7 @@ def _csv_lines(request: HttpRequest) -> Iterator[str]:
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield writer.writerow(COLUMNS)
     # Password hashes only for superadmins: a domain admin gets no offline-crackable hashes.
-    for row in export_rows(request.user, include_hashes=request.user.is_superuser):
+    for row in export_rows(request.user, include_hashes=is_superadmin(request.user)):
         yield writer.writerow([escape_cell(row.get(column, "")) for column in COLUMNS])
 
 

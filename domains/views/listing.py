@@ -5,7 +5,7 @@ from django.views.decorators.http import require_http_methods
 
 from domains import selectors
 from domains.forms import DomainSearchForm
-from mailadmin.access import panel_admin_required
+from mailadmin.access import is_superadmin, panel_admin_required
 from mailadmin.pagination import paginate_then_fill
 from mailadmin.rendering import render_page
 
@@ -38,6 +38,6 @@ def domain_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def domain_detail(request: HttpRequest, name: str) -> HttpResponse:
     domain = selectors.domain_get_with_counts(user=request.user, name=name)
-    admins = list(domain.admins.order_by("username")) if request.user.is_superuser else []
+    admins = list(domain.admins.order_by("username")) if is_superadmin(request.user) else []
     context = {"domain": domain, "domain_admins": admins}
     return render_page(request, "domains/domain_detail.html", "domains/_domain_card.html", context)
