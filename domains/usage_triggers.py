@@ -45,6 +45,18 @@ BACKFILL = f"""
     FROM {DOMAIN} d
 """
 
+# Domains whose counter row is missing or differs from counting their rows now: the check of
+# what these triggers keep (selectors.usage_drift). It reads every mailbox.
+DRIFT = f"""
+    SELECT d.name FROM {DOMAIN} d LEFT JOIN {USAGE} u ON u.domain_id = d.id
+     WHERE u.domain_id IS NULL
+        OR u.mailboxes <> (SELECT COUNT(*) FROM mailboxes_mailbox m WHERE m.domain_id = d.id)
+        OR u.aliases <> (SELECT COUNT(*) FROM mailboxes_alias a WHERE a.domain_id = d.id)
+        OR u.quota_allocated <> (
+            SELECT COALESCE(SUM(m.quota), 0) FROM mailboxes_mailbox m WHERE m.domain_id = d.id)
+     ORDER BY d.name
+"""
+
 EVENTS = ("insert", "update", "delete")
 
 
