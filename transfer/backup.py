@@ -29,7 +29,7 @@ from mailboxes.storage import stored_path_problems
 
 FORMAT = "mailadmin-backup"
 VERSION = 1
-_SKIPPED_APPS = {"contenttypes", "sessions", "admin", "transfer"}
+_SKIPPED_APPS = {"contenttypes", "sessions", "transfer"}
 # DomainUsage is derived: the database's triggers rebuild it as the restore inserts the domains,
 # mailboxes and aliases; restoring the saved counts on top would count every row twice.
 _SKIPPED_MODELS = {"auth.permission", "domains.domainusage"}
