@@ -132,10 +132,11 @@ def test_changes_are_shown_as_old_and_new_with_translated_actions(client_super, 
     )
     body = client_super.get("/audit/?object_type=domain").content.decode()
     assert "0 → 5" in body
-    assert "changed" in body
+    assert '<span class="badge">changed</span>' in body
     client_super.cookies["django_language"] = "uk"
     body = client_super.get("/audit/?object_type=domain").content.decode()
-    assert "змінено" in body
+    assert '<span class="badge">змінено</span>' in body
+    assert '<span class="badge">changed</span>' not in body
 
 
 def test_idn_domains_are_shown_in_unicode(client_super):
