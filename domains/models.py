@@ -71,11 +71,6 @@ class OwnerForwarding(models.TextChoices):
     ANY = "any", _("To any address")
 
 
-class DomainQuerySet(models.QuerySet["Domain"]):
-    def hosted(self) -> DomainQuerySet:
-        return self.filter(delivery=Delivery.HOSTED)
-
-
 class Domain(models.Model):
     name = models.CharField(_("name"), max_length=253, unique=True)
     unicode_key = UnicodeKeyField(_("U-label lookup key"))
@@ -129,8 +124,6 @@ class Domain(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = DomainQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -210,13 +210,6 @@ def domain_get(*, user: User | None, name: str) -> Domain:
         raise Http404("no such domain") from None
 
 
-def domain_get_by_pk(*, user: User | None, pk: int) -> Domain:
-    try:
-        return domains_visible_to(user).get(pk=pk)
-    except Domain.DoesNotExist:
-        raise Http404("no such domain") from None
-
-
 def alias_domains_visible_to(user: User | None) -> QuerySet[AliasDomain]:
     """Alias domains whose target the user may see (both sides are checked on writes)."""
     return AliasDomain.objects.filter(target__in=domains_visible_to(user)).select_related("target")
@@ -313,13 +306,6 @@ def domain_get_with_counts(*, user: User | None, name: str) -> Domain:
         return with_counts(domains_visible_to(user)).get(name=canonical)
     except Domain.DoesNotExist:
         raise Http404("no such domain") from None
-
-
-def domain_is_known(*, name: str) -> bool:
-    """True when `name` is a domain or alias domain of this server, whoever administers it."""
-    return (
-        Domain.objects.filter(name=name).exists() or AliasDomain.objects.filter(name=name).exists()
-    )
 
 
 def relay_recipient_list(

@@ -23,9 +23,6 @@ class JobState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
-
-
 class ImportJob(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -63,10 +60,6 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.state})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.state in FINISHED
 
     @property
     def is_busy(self) -> bool:
