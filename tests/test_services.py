@@ -1,7 +1,9 @@
 """The write layer: every rule holds, bad input changes nothing, scoping is enforced."""
 
+from typing import Any
+
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from hypothesis import HealthCheck, given, settings
@@ -32,13 +34,19 @@ def counts():
     )
 
 
-def refused(call, **kwargs):
-    """Run a service call that must fail; assert it changed nothing and return the error."""
+def refused(call, *, field: str, code: str | None = None, **kwargs) -> str:
+    """Run a service call that must fail on `field` alone (NON_FIELD_ERRORS for a message of
+    the whole object) with `code` when given; assert it changed nothing and return the
+    field's message."""
     before = counts()
     with pytest.raises(ValidationError) as info:
         call(**kwargs)
     assert counts() == before
-    return info.value
+    errors = info.value.update_error_dict({})
+    assert list(errors) == [field], errors
+    if code is not None:
+        assert [e.code for e in errors[field]] == [code], errors
+    return " ".join(message for e in errors[field] for message in e.messages)
 
 
 # --- domains -----------------------------------------------------------------------------------
@@ -52,27 +60,34 @@ def test_domain_create_normalises_idn():
 
 def test_duplicate_domain_refused_in_any_case():
     f.domain("example.com")
-    error = refused(ds.domain_create, actor=None, name="EXAMPLE.com")
-    assert "already exists" in str(error)
+    error = refused(
+        ds.domain_create, field=NON_FIELD_ERRORS, code="conflict", actor=None, name="EXAMPLE.com"
+    )
+    assert error == "The domain example.com already exists."
 
 
 def test_relay_domain_needs_transport():
-    error = refused(ds.domain_create, actor=None, name="relay.example", delivery="relay")
-    assert "transport" in error.message_dict
+    error = refused(
+        ds.domain_create, field="transport", actor=None, name="relay.example", delivery="relay"
+    )
+    assert "needs a next hop" in error
     relay = f.domain("relay.example", delivery="relay", transport="smtp:[mx.example.net]:25")
     assert relay.transport == "smtp:[mx.example.net]:25"
 
 
 @pytest.mark.parametrize("uid", [0, 1, 999, 2**31])
 def test_uid_below_minimum_or_too_large_refused(uid):
-    error = refused(ds.domain_create, actor=None, name="example.com", uid=uid)
-    assert "uid" in error.message_dict
+    error = refused(
+        ds.domain_create, field="uid", code="out_of_range", actor=None, name="example.com", uid=uid
+    )
+    assert error.startswith("uid must be between 1000 and ")
 
 
 def test_domain_name_cannot_be_an_alias_domain():
     f.domain("target.example")
     ds.alias_domain_create(actor=None, name="alias.example", target="target.example")
-    refused(ds.domain_create, actor=None, name="alias.example")
+    error = refused(ds.domain_create, field="name", actor=None, name="alias.example")
+    assert error == "alias.example is already an alias domain."
 
 
 def test_domain_delete_takes_everything_with_it():
@@ -93,8 +108,10 @@ def test_server_settings_row_exists_and_is_single():
 
 
 def test_server_settings_refuses_root():
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as info:
         ds.server_settings_update(actor=None, default_uid=0)
+    assert [e.code for e in info.value.error_dict["default_uid"]] == ["out_of_range"]
+    assert list(info.value.error_dict) == ["default_uid"]
     assert ServerSettings.load().default_uid == 5000
 
 
@@ -117,36 +134,76 @@ def test_mbox_path_has_no_trailing_slash():
 
 
 @pytest.mark.parametrize(
-    "address",
-    ["nobody@unknown.example", "bad@@example.com", "a/b@example.com", "", "@example.com"],
+    ("address", "reason"),
+    [
+        ("nobody@unknown.example", "There is no domain unknown.example."),
+        ("bad@@example.com", "is not an e-mail address"),
+        ("a/b@example.com", "“a/b” is not allowed before the @"),
+        ("", "is not an e-mail address"),
+        ("@example.com", "has nothing before the @"),
+    ],
 )
-def test_bad_mailbox_addresses_change_nothing(address):
+def test_bad_mailbox_addresses_change_nothing(address, reason):
     f.domain()
-    refused(ms.mailbox_create, actor=None, address=address, password=f.PASSWORD)
+    error = refused(
+        ms.mailbox_create, field="address", actor=None, address=address, password=f.PASSWORD
+    )
+    assert reason in error
 
 
 def test_duplicate_mailbox_refused():
     f.domain()
     f.mailbox("user@example.com")
-    error = refused(ms.mailbox_create, actor=None, address="USER@example.com", password=f.PASSWORD)
-    assert "already exists" in str(error)
+    error = refused(
+        ms.mailbox_create,
+        field="address",
+        actor=None,
+        address="USER@example.com",
+        password=f.PASSWORD,
+    )
+    assert error == "The mailbox user@example.com already exists."
 
 
 def test_mailbox_in_relay_domain_refused():
     f.domain("relay.example", delivery="relay", transport="smtp:[mx.example.net]")
-    error = refused(ms.mailbox_create, actor=None, address="a@relay.example", password=f.PASSWORD)
-    assert "not hosted here" in str(error)
+    error = refused(
+        ms.mailbox_create,
+        field="address",
+        actor=None,
+        address="a@relay.example",
+        password=f.PASSWORD,
+    )
+    assert "relay.example is not hosted here" in error
 
 
-@pytest.mark.parametrize("password", ["short", "x" * 2000, "line\nbreak", "nul\x00byte-long"])
-def test_bad_passwords_refused(password):
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("short", "at least 8 characters"),
+        ("x" * 2000, "too long"),
+        ("line\nbreak", "line breaks or NUL"),
+        ("nul\x00byte-long", "line breaks or NUL"),
+    ],
+    ids=["short", "long", "newline", "nul"],
+)
+def test_bad_passwords_refused(password, reason):
     f.domain()
-    refused(ms.mailbox_create, actor=None, address="a@example.com", password=password)
+    error = refused(
+        ms.mailbox_create, field="password", actor=None, address="a@example.com", password=password
+    )
+    assert reason in error
 
 
 def test_password_hash_must_be_known_scheme():
     f.domain()
-    refused(ms.mailbox_create, actor=None, address="a@example.com", password_hash="{NOPE}x")
+    error = refused(
+        ms.mailbox_create,
+        field="password",
+        actor=None,
+        address="a@example.com",
+        password_hash="{NOPE}x",
+    )
+    assert error == "That is not a {SCHEME}hash mailadmin can verify."
     mailbox, generated = ms.mailbox_create(
         actor=None,
         address="a@example.com",
@@ -159,25 +216,30 @@ def test_password_hash_must_be_known_scheme():
 def test_mailbox_limit():
     f.domain(max_mailboxes=1)
     f.mailbox("a@example.com")
-    error = refused(ms.mailbox_create, actor=None, address="b@example.com", password=f.PASSWORD)
-    assert "maximum of 1 mailboxes" in str(error)
+    error = refused(
+        ms.mailbox_create, field="address", actor=None, address="b@example.com", password=f.PASSWORD
+    )
+    assert error == "example.com already has its maximum of 1 mailboxes."
 
 
 def test_quota_limits_per_mailbox_and_total():
     f.domain(max_mailbox_quota=2 * 2**30, total_quota=3 * 2**30)
     default = f.mailbox("a@example.com")
     assert default.quota == 2 * 2**30  # the domain's maximum is the default
-    refused(ms.mailbox_create, actor=None, address="b@example.com", password=f.PASSWORD, quota=0)
-    refused(
-        ms.mailbox_create, actor=None, address="b@example.com", password=f.PASSWORD, quota=3 * 2**30
-    )
-    error = refused(
-        ms.mailbox_create, actor=None, address="b@example.com", password=f.PASSWORD, quota=2 * 2**30
-    )
-    assert "total quota left" in str(error)
+    new: dict[str, Any] = {"actor": None, "address": "b@example.com", "password": f.PASSWORD}
+    per_mailbox = "example.com allows at most 2 GiB per mailbox."
+    # Unlimited is more than the domain's maximum per mailbox.
+    assert refused(ms.mailbox_create, field="quota", quota=0, **new) == per_mailbox
+    assert refused(ms.mailbox_create, field="quota", quota=3 * 2**30, **new) == per_mailbox
+    error = refused(ms.mailbox_create, field="quota", quota=2 * 2**30, **new)
+    assert error == "example.com has 1 GiB of its total quota left."
     f.mailbox("b@example.com", quota=2**30)
-    with pytest.raises(ValidationError):
-        ms.mailbox_update(actor=None, mailbox=default, quota=2 * 2**30 + 1)
+    error = refused(
+        ms.mailbox_update, field="quota", actor=None, mailbox=default, quota=2 * 2**30 + 1
+    )
+    assert error == per_mailbox
+    default.refresh_from_db()
+    assert default.quota == 2 * 2**30
 
 
 def test_mailbox_uid_override_and_clear():
@@ -186,8 +248,12 @@ def test_mailbox_uid_override_and_clear():
     assert (mailbox.uid, mailbox.gid) == (6000, 6001)
     mailbox = ms.mailbox_update(actor=None, mailbox=mailbox, clear_uid=True)
     assert mailbox.uid is None and mailbox.gid == 6001
-    with pytest.raises(ValidationError):
-        ms.mailbox_update(actor=None, mailbox=mailbox, uid=0)
+    error = refused(
+        ms.mailbox_update, field="uid", code="out_of_range", actor=None, mailbox=mailbox, uid=0
+    )
+    assert error.startswith("uid must be between 1000 and ")
+    mailbox.refresh_from_db()
+    assert mailbox.uid is None
 
 
 def test_set_password_rehashes_in_default_scheme():
@@ -235,9 +301,13 @@ def test_catchall():
 def test_alias_pointing_to_itself_only_as_keep_copy():
     f.domain()
     error = refused(
-        ms.alias_create, actor=None, address="me@example.com", destinations=["me@example.com"]
+        ms.alias_create,
+        field="destinations",
+        actor=None,
+        address="me@example.com",
+        destinations=["me@example.com"],
     )
-    assert "cannot point to itself" in str(error)
+    assert error == "me@example.com cannot point to itself unless it is a mailbox."
     f.mailbox("me@example.com")
     alias = f.alias("me@example.com", "me@example.com", "me@elsewhere.example")
     assert alias.destinations.count() == 2
@@ -245,19 +315,32 @@ def test_alias_pointing_to_itself_only_as_keep_copy():
 
 def test_alias_needs_a_valid_destination():
     f.domain()
-    refused(ms.alias_create, actor=None, address="a@example.com", destinations=[])
-    refused(ms.alias_create, actor=None, address="a@example.com", destinations=["not an address"])
-    refused(ms.alias_create, actor=None, address="a@example.com", destinations=["@example.com"])
+    new: dict[str, Any] = {"actor": None, "address": "a@example.com"}
+    error = refused(ms.alias_create, field="destinations", destinations=[], **new)
+    assert error == "An alias needs at least one destination."
+    error = refused(
+        ms.alias_create,
+        field="destinations",
+        code="invalid",
+        destinations=["not an address"],
+        **new,
+    )
+    assert error == "“not an address” is not an e-mail address (local@domain)."
+    # A catch-all is an alias's own address, never a destination.
+    error = refused(
+        ms.alias_create, field="destinations", code="invalid", destinations=["@example.com"], **new
+    )
+    assert error == "“@example.com” has nothing before the @."
 
 
 def test_alias_limit_and_duplicates():
     f.domain(max_aliases=1)
     f.alias("a@example.com", "x@elsewhere.example")
-    refused(ms.alias_create, actor=None, address="A@example.com", destinations=["y@e.example"])
-    error = refused(
-        ms.alias_create, actor=None, address="b@example.com", destinations=["y@e.example"]
-    )
-    assert "maximum of 1 aliases" in str(error)
+    new: dict[str, Any] = {"actor": None, "destinations": ["y@e.example"]}
+    error = refused(ms.alias_create, field="address", address="A@example.com", **new)
+    assert error == "The alias a@example.com already exists."
+    error = refused(ms.alias_create, field="address", address="b@example.com", **new)
+    assert error == "example.com already has its maximum of 1 aliases."
 
 
 def test_alias_set_destinations_replaces():
@@ -268,21 +351,38 @@ def test_alias_set_destinations_replaces():
         "y@e.example",
         "z@e.example",
     ]
-    with pytest.raises(ValidationError):
-        ms.alias_set_destinations(actor=None, alias=alias, destinations=[])
+    error = refused(
+        ms.alias_set_destinations, field="destinations", actor=None, alias=alias, destinations=[]
+    )
+    assert error == "An alias needs at least one destination."
     assert alias.destinations.count() == 2
 
 
 def test_alias_domain_rules():
     f.domain("target.example")
     f.domain("relay.example", delivery="relay", transport="smtp:[mx.example.net]")
-    refused(ds.alias_domain_create, actor=None, name="target.example", target="target.example")
-    refused(ds.alias_domain_create, actor=None, name="x.example", target="relay.example")
-    refused(ds.alias_domain_create, actor=None, name="x.example", target="missing.example")
-    refused(ds.alias_domain_create, actor=None, name="relay.example", target="target.example")
-    alias_domain = ds.alias_domain_create(actor=None, name="Alias.Example", target="target.example")
+    create = ds.alias_domain_create
+    error = refused(
+        create, field="name", actor=None, name="target.example", target="target.example"
+    )
+    assert error == "A domain cannot be an alias of itself."
+    error = refused(create, field="target", actor=None, name="x.example", target="relay.example")
+    assert error == "Only a hosted domain can be the target of an alias domain."
+    error = refused(create, field="target", actor=None, name="x.example", target="missing.example")
+    assert error == "There is no domain missing.example."
+    error = refused(create, field="name", actor=None, name="relay.example", target="target.example")
+    assert error == "relay.example is already a domain."
+    alias_domain = create(actor=None, name="Alias.Example", target="target.example")
     assert alias_domain.name == "alias.example"
-    refused(ds.alias_domain_create, actor=None, name="alias.example", target="target.example")
+    error = refused(
+        create,
+        field=NON_FIELD_ERRORS,
+        code="conflict",
+        actor=None,
+        name="alias.example",
+        target="target.example",
+    )
+    assert error == "The alias domain alias.example already exists."
 
 
 # --- scoping -----------------------------------------------------------------------------------
@@ -297,11 +397,31 @@ def test_domain_admin_sees_and_touches_only_their_domains():
         domain_get(user=admin, name="theirs.example")
     with pytest.raises(Http404):
         mailbox_get(user=admin, address="a@theirs.example")
-    refused(ms.mailbox_create, actor=admin, address="b@theirs.example", password=f.PASSWORD)
-    refused(
-        ms.alias_create, actor=admin, address="x@theirs.example", destinations=["a@mine.example"]
+    not_mine = "theirs.example is not one of your domains."
+    error = refused(
+        ms.mailbox_create,
+        field="address",
+        actor=admin,
+        address="b@theirs.example",
+        password=f.PASSWORD,
     )
-    refused(ds.alias_domain_create, actor=admin, name="new.example", target="theirs.example")
+    assert error == not_mine
+    error = refused(
+        ms.alias_create,
+        field="address",
+        actor=admin,
+        address="x@theirs.example",
+        destinations=["a@mine.example"],
+    )
+    assert error == not_mine
+    error = refused(
+        ds.alias_domain_create,
+        field="target",
+        actor=admin,
+        name="new.example",
+        target="theirs.example",
+    )
+    assert error == not_mine
     with pytest.raises(PermissionDenied):
         ds.domain_create(actor=admin, name="new.example")
     with pytest.raises(PermissionDenied):
@@ -312,9 +432,14 @@ def test_domain_admin_sees_and_touches_only_their_domains():
     ms.mailbox_create(actor=admin, address="b@mine.example", password=f.PASSWORD)
     ms.alias_create(actor=admin, address="x@mine.example", destinations=["b@mine.example"])
     # an alias domain once a superadmin granted its name (tests/panel/test_alias_domain_grants.py)
-    refused(
-        ds.alias_domain_create, actor=admin, name="alias-of-mine.example", target="mine.example"
+    error = refused(
+        ds.alias_domain_create,
+        field="name",
+        actor=admin,
+        name="alias-of-mine.example",
+        target="mine.example",
     )
+    assert "not an alias domain a superadmin has allowed" in error
     ds.alias_domain_grant_create(actor=None, name="alias-of-mine.example", domain=mine)
     ds.alias_domain_create(actor=admin, name="alias-of-mine.example", target="mine.example")
 
@@ -409,8 +534,10 @@ def test_domain_search_finds_idn_by_unicode_fragment():
 def test_duplicate_reported_before_limit():
     f.domain(max_mailboxes=1)
     f.mailbox("a@example.com")
-    error = refused(ms.mailbox_create, actor=None, address="a@example.com", password=f.PASSWORD)
-    assert "already exists" in str(error)
+    error = refused(
+        ms.mailbox_create, field="address", actor=None, address="a@example.com", password=f.PASSWORD
+    )
+    assert error == "The mailbox a@example.com already exists."
 
 
 @pytest.mark.django_db(transaction=True)
