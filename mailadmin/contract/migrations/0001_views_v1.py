@@ -1,28 +1,236 @@
+"""Version 1 of the mail-stack contract: the views Postfix and Dovecot read (views_v1.py).
+
+Creates mailadmin_postfix_domain, _mailbox, _alias and _sender_login, and
+mailadmin_dovecot_userdb and _passdb; backwards drops them.
+
+The SQL is frozen here as views_v1.py wrote it when this migration was added (825e670), so
+that the migration does the same thing whatever views_v1.py says later.
+
+SQLite creates its views after every migrate from the live views_v1.py
+(mailadmin/contract/sqlite_views.py), so nothing runs there.
+"""
+
 from django.db import migrations
 
-from mailadmin.contract import views_v1
-from mailadmin.contract.dialects import dialect_of
+# Generated once from views_v1.create_sql() at 825e670; frozen.
+FORWARD: dict[str, list[str]] = {
+    "pgsql": [
+        """CREATE OR REPLACE VIEW mailadmin_postfix_domain AS
+SELECT d.name AS domain, d.delivery AS kind, d.transport AS transport
+  FROM domains_domain d
+ WHERE d.active
+UNION ALL
+SELECT ad.name, 'alias', ''
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+ WHERE ad.active AND d.active AND d.delivery = 'hosted'""",
+        """CREATE OR REPLACE VIEW mailadmin_postfix_mailbox AS
+SELECT m.local_part AS local_part, d.name AS domain, m.path AS maildir,
+       COALESCE(m.uid, d.uid, s.default_uid) AS uid,
+       COALESCE(m.gid, d.gid, s.default_gid) AS gid
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+  LEFT JOIN domains_serversettings s ON s.id = 1
+ WHERE m.active AND d.active AND d.delivery = 'hosted'""",
+        """CREATE OR REPLACE VIEW mailadmin_postfix_alias AS
+SELECT a.local_part AS local_part, d.name AS domain, t.address AS destination
+  FROM mailboxes_alias a
+  JOIN domains_domain d ON d.id = a.domain_id
+  JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
+ WHERE a.active AND d.active AND d.delivery = 'hosted'
+UNION ALL
+SELECT m.local_part, d.name, m.local_part || '@' || d.name
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE d.active AND d.delivery = 'hosted'
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a
+                    WHERE a.domain_id = m.domain_id AND a.local_part = m.local_part AND a.active)
+UNION ALL
+SELECT m.local_part, ad.name, m.local_part || '@' || d.name
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_mailbox m ON m.domain_id = d.id
+ WHERE ad.active AND d.active AND d.delivery = 'hosted'
+UNION ALL
+SELECT a.local_part, ad.name, a.local_part || '@' || d.name
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_alias a ON a.domain_id = d.id
+ WHERE ad.active AND d.active AND d.delivery = 'hosted' AND a.active AND a.local_part <> ''
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_mailbox m
+                    WHERE m.domain_id = a.domain_id AND m.local_part = a.local_part)
+UNION ALL
+SELECT '', ad.name, '@' || d.name
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+ WHERE ad.active AND d.active AND d.delivery = 'hosted'
+   AND EXISTS (SELECT 1 FROM mailboxes_alias a
+                WHERE a.domain_id = d.id AND a.local_part = '' AND a.active)""",
+        """CREATE OR REPLACE VIEW mailadmin_postfix_sender_login AS
+SELECT m.local_part AS local_part, d.name AS domain, m.local_part || '@' || d.name AS login
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE m.active AND d.active AND d.delivery = 'hosted'
+UNION ALL
+SELECT a.local_part, d.name, t.address
+  FROM mailboxes_alias a
+  JOIN domains_domain d ON d.id = a.domain_id
+  JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
+ WHERE a.active AND a.local_part <> '' AND d.active AND d.delivery = 'hosted'
+UNION ALL
+SELECT m.local_part, ad.name, m.local_part || '@' || d.name
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_mailbox m ON m.domain_id = d.id
+ WHERE ad.active AND m.active AND d.active AND d.delivery = 'hosted'""",
+        """CREATE OR REPLACE VIEW mailadmin_dovecot_userdb AS
+SELECT m.local_part || '@' || d.name AS username, m.local_part AS local_part, d.name AS domain,
+       d.name || '/' || m.local_part AS home, m.path AS maildir, m.format AS format,
+       COALESCE(m.uid, d.uid, s.default_uid) AS uid,
+       COALESCE(m.gid, d.gid, s.default_gid) AS gid,
+       m.quota AS quota_bytes
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+  LEFT JOIN domains_serversettings s ON s.id = 1
+ WHERE m.active AND d.active AND d.delivery = 'hosted'""",
+        """CREATE OR REPLACE VIEW mailadmin_dovecot_passdb AS
+SELECT m.local_part || '@' || d.name AS username, m.local_part AS local_part, d.name AS domain,
+       m.password AS password
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE m.active AND d.active AND d.delivery = 'hosted'""",
+    ],
+    "mysql": [
+        """CREATE OR REPLACE SQL SECURITY DEFINER VIEW mailadmin_postfix_domain AS
+SELECT d.name AS domain, d.delivery AS kind, d.transport AS transport
+  FROM domains_domain d
+ WHERE d.active
+UNION ALL
+SELECT ad.name, 'alias', ''
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+ WHERE ad.active AND d.active AND d.delivery = 'hosted'""",
+        """CREATE OR REPLACE SQL SECURITY DEFINER VIEW mailadmin_postfix_mailbox AS
+SELECT m.local_part AS local_part, d.name AS domain, m.path AS maildir,
+       COALESCE(m.uid, d.uid, s.default_uid) AS uid,
+       COALESCE(m.gid, d.gid, s.default_gid) AS gid
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+  LEFT JOIN domains_serversettings s ON s.id = 1
+ WHERE m.active AND d.active AND d.delivery = 'hosted'""",
+        """CREATE OR REPLACE SQL SECURITY DEFINER VIEW mailadmin_postfix_alias AS
+SELECT a.local_part AS local_part, d.name AS domain, t.address AS destination
+  FROM mailboxes_alias a
+  JOIN domains_domain d ON d.id = a.domain_id
+  JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
+ WHERE a.active AND d.active AND d.delivery = 'hosted'
+UNION ALL
+SELECT m.local_part, d.name, CONCAT(m.local_part, '@', d.name)
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE d.active AND d.delivery = 'hosted'
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a
+                    WHERE a.domain_id = m.domain_id AND a.local_part = m.local_part AND a.active)
+UNION ALL
+SELECT m.local_part, ad.name, CONCAT(m.local_part, '@', d.name)
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_mailbox m ON m.domain_id = d.id
+ WHERE ad.active AND d.active AND d.delivery = 'hosted'
+UNION ALL
+SELECT a.local_part, ad.name, CONCAT(a.local_part, '@', d.name)
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_alias a ON a.domain_id = d.id
+ WHERE ad.active AND d.active AND d.delivery = 'hosted' AND a.active AND a.local_part <> ''
+   AND NOT EXISTS (SELECT 1 FROM mailboxes_mailbox m
+                    WHERE m.domain_id = a.domain_id AND m.local_part = a.local_part)
+UNION ALL
+SELECT '', ad.name, CONCAT('@', d.name)
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+ WHERE ad.active AND d.active AND d.delivery = 'hosted'
+   AND EXISTS (SELECT 1 FROM mailboxes_alias a
+                WHERE a.domain_id = d.id AND a.local_part = '' AND a.active)""",
+        """CREATE OR REPLACE SQL SECURITY DEFINER VIEW mailadmin_postfix_sender_login AS
+SELECT m.local_part AS local_part, d.name AS domain, CONCAT(m.local_part, '@', d.name) AS login
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE m.active AND d.active AND d.delivery = 'hosted'
+UNION ALL
+SELECT a.local_part, d.name, t.address
+  FROM mailboxes_alias a
+  JOIN domains_domain d ON d.id = a.domain_id
+  JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
+ WHERE a.active AND a.local_part <> '' AND d.active AND d.delivery = 'hosted'
+UNION ALL
+SELECT m.local_part, ad.name, CONCAT(m.local_part, '@', d.name)
+  FROM domains_aliasdomain ad
+  JOIN domains_domain d ON d.id = ad.target_id
+  JOIN mailboxes_mailbox m ON m.domain_id = d.id
+ WHERE ad.active AND m.active AND d.active AND d.delivery = 'hosted'""",
+        """CREATE OR REPLACE SQL SECURITY DEFINER VIEW mailadmin_dovecot_userdb AS
+SELECT CONCAT(m.local_part, '@', d.name) AS username, m.local_part AS local_part, d.name AS domain,
+       CONCAT(d.name, '/', m.local_part) AS home, m.path AS maildir, m.format AS format,
+       COALESCE(m.uid, d.uid, s.default_uid) AS uid,
+       COALESCE(m.gid, d.gid, s.default_gid) AS gid,
+       m.quota AS quota_bytes
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+  LEFT JOIN domains_serversettings s ON s.id = 1
+ WHERE m.active AND d.active AND d.delivery = 'hosted'""",
+        """CREATE OR REPLACE SQL SECURITY DEFINER VIEW mailadmin_dovecot_passdb AS
+SELECT CONCAT(m.local_part, '@', d.name) AS username, m.local_part AS local_part, d.name AS domain,
+       m.password AS password
+  FROM mailboxes_mailbox m
+  JOIN domains_domain d ON d.id = m.domain_id
+ WHERE m.active AND d.active AND d.delivery = 'hosted'""",
+    ],
+}
+
+# views_v1.drop_sql() at 825e670: no view is left.
+BACKWARD: dict[str, list[str]] = {
+    "pgsql": [
+        "DROP VIEW IF EXISTS mailadmin_dovecot_passdb",
+        "DROP VIEW IF EXISTS mailadmin_dovecot_userdb",
+        "DROP VIEW IF EXISTS mailadmin_postfix_sender_login",
+        "DROP VIEW IF EXISTS mailadmin_postfix_alias",
+        "DROP VIEW IF EXISTS mailadmin_postfix_mailbox",
+        "DROP VIEW IF EXISTS mailadmin_postfix_domain",
+    ],
+    "mysql": [
+        "DROP VIEW IF EXISTS mailadmin_dovecot_passdb",
+        "DROP VIEW IF EXISTS mailadmin_dovecot_userdb",
+        "DROP VIEW IF EXISTS mailadmin_postfix_sender_login",
+        "DROP VIEW IF EXISTS mailadmin_postfix_alias",
+        "DROP VIEW IF EXISTS mailadmin_postfix_mailbox",
+        "DROP VIEW IF EXISTS mailadmin_postfix_domain",
+    ],
+}
+
+_DIALECTS = {"postgresql": "pgsql", "mysql": "mysql"}
 
 
-def create_views(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        return  # created after the whole migrate run: see mailadmin/contract/sqlite_views.py
-    for statement in views_v1.create_sql(dialect_of(schema_editor.connection)):
-        schema_editor.execute(statement)
+def _run(statements: dict[str, list[str]]):
+    def run(apps, schema_editor):
+        dialect = _DIALECTS.get(schema_editor.connection.vendor)
+        if dialect is None:
+            return  # SQLite: see mailadmin/contract/sqlite_views.py
+        for statement in statements[dialect]:
+            schema_editor.execute(statement)
 
-
-def drop_views(apps, schema_editor):
-    for statement in views_v1.drop_sql(dialect_of(schema_editor.connection)):
-        schema_editor.execute(statement)
+    return run
 
 
 class Migration(migrations.Migration):
-    # MariaDB cannot roll DDL back; CREATE OR REPLACE VIEW makes the step safe to rerun.
+    # MariaDB cannot roll DDL back; CREATE OR REPLACE makes the step safe to rerun.
     atomic = False
 
     dependencies = [
+        # domains_domain, domains_aliasdomain, domains_serversettings and its row.
         ("domains", "0002_server_settings_row"),
+        # mailboxes_mailbox, mailboxes_alias, mailboxes_aliasdestination.
         ("mailboxes", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(create_views, drop_views)]
+    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
