@@ -12,7 +12,7 @@ import smtplib
 from collections.abc import Iterator
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -219,9 +219,17 @@ def x(db):
 
 
 def refused(**kwargs) -> str:
+    """alias_create(**kwargs) is refused on its destinations alone, with one message about the
+    new alias, and writes nothing; returns the message."""
+    before = (Alias.objects.count(), AliasDestination.objects.count())
     with pytest.raises(ValidationError) as info:
         ms.alias_create(actor=kwargs.pop("actor", None), **kwargs)
-    return " ".join(info.value.message_dict["destinations"])
+    assert (Alias.objects.count(), AliasDestination.objects.count()) == before
+    errors = info.value.message_dict
+    assert list(errors) == ["destinations"], errors
+    [message] = errors["destinations"]
+    assert message.startswith(f"Mail to {kwargs['address']} would "), message
+    return message
 
 
 def path(*addresses: str) -> str:
@@ -308,6 +316,7 @@ def test_deleting_a_mailbox_can_close_a_loop_through_the_catch_all(x, client) ->
     factories.alias("@x.example", "a@x.example")
     with pytest.raises(ValidationError) as info:
         ms.mailbox_delete(actor=None, mailbox=b)
+    assert list(info.value.message_dict) == [NON_FIELD_ERRORS]
     assert "b@x.example cannot be deleted" in str(info.value)
     assert path("a@x.example", "b@x.example", "a@x.example") in str(info.value)
     client.force_login(factories.domain_admin("xadmin2", x))
