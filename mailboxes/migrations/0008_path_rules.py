@@ -9,7 +9,6 @@ from django.db import migrations, models
 from django.db.models import Count, Q
 
 import mailadmin.text
-from domains import usage_triggers
 from mailadmin import vendor_indexes
 
 # Created outside Django's model state by mailboxes 0006 on SQLite and PostgreSQL.
@@ -43,14 +42,50 @@ def refuse_unsafe_paths(apps, schema_editor):
         )
 
 
+# The SQLite triggers of domains 0006, as domains/usage_triggers.py wrote them when this
+# migration was added (ae16395, the same SQL as 0006 froze); frozen.
+SQLITE_DROP_TRIGGERS = [
+    "DROP TRIGGER IF EXISTS domainusage_on_domain_insert",
+    "DROP TRIGGER IF EXISTS domainusage_on_mailbox_insert",
+    "DROP TRIGGER IF EXISTS domainusage_on_mailbox_update",
+    "DROP TRIGGER IF EXISTS domainusage_on_mailbox_delete",
+    "DROP TRIGGER IF EXISTS domainusage_on_alias_insert",
+    "DROP TRIGGER IF EXISTS domainusage_on_alias_update",
+    "DROP TRIGGER IF EXISTS domainusage_on_alias_delete",
+]
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER domainusage_on_domain_insert AFTER INSERT ON domains_domain FOR EACH ROW BEGIN INSERT INTO domains_domainusage (domain_id, mailboxes, aliases, quota_allocated) VALUES (NEW.id, 0, 0, 0); END",
+    "CREATE TRIGGER domainusage_on_mailbox_insert AFTER INSERT ON mailboxes_mailbox FOR EACH ROW BEGIN UPDATE domains_domainusage SET mailboxes = mailboxes + 1, quota_allocated = quota_allocated + NEW.quota WHERE domain_id = NEW.domain_id; END",
+    "CREATE TRIGGER domainusage_on_mailbox_update AFTER UPDATE OF domain_id, quota ON mailboxes_mailbox FOR EACH ROW WHEN NEW.domain_id <> OLD.domain_id OR NEW.quota <> OLD.quota BEGIN UPDATE domains_domainusage SET mailboxes = mailboxes + 1, quota_allocated = quota_allocated + NEW.quota WHERE domain_id = NEW.domain_id; UPDATE domains_domainusage SET mailboxes = mailboxes - 1, quota_allocated = quota_allocated - OLD.quota WHERE domain_id = OLD.domain_id; END",
+    "CREATE TRIGGER domainusage_on_mailbox_delete AFTER DELETE ON mailboxes_mailbox FOR EACH ROW BEGIN UPDATE domains_domainusage SET mailboxes = mailboxes - 1, quota_allocated = quota_allocated - OLD.quota WHERE domain_id = OLD.domain_id; END",
+    "CREATE TRIGGER domainusage_on_alias_insert AFTER INSERT ON mailboxes_alias FOR EACH ROW BEGIN UPDATE domains_domainusage SET aliases = aliases + 1 WHERE domain_id = NEW.domain_id; END",
+    "CREATE TRIGGER domainusage_on_alias_update AFTER UPDATE OF domain_id ON mailboxes_alias FOR EACH ROW WHEN NEW.domain_id <> OLD.domain_id BEGIN UPDATE domains_domainusage SET aliases = aliases + 1 WHERE domain_id = NEW.domain_id; UPDATE domains_domainusage SET aliases = aliases - 1 WHERE domain_id = OLD.domain_id; END",
+    "CREATE TRIGGER domainusage_on_alias_delete AFTER DELETE ON mailboxes_alias FOR EACH ROW BEGIN UPDATE domains_domainusage SET aliases = aliases - 1 WHERE domain_id = OLD.domain_id; END",
+]
+# The counts of the rows as they are now. The counter rows survive the rebuild, so they are
+# replaced: inserting them again, as usage_triggers.create() did here, failed wherever a domain
+# existed (UNIQUE constraint failed: domains_domainusage.domain_id).
+RECOUNT = [
+    "DELETE FROM domains_domainusage",
+    """
+    INSERT INTO domains_domainusage (domain_id, mailboxes, aliases, quota_allocated)
+    SELECT d.id,
+        (SELECT COUNT(*) FROM mailboxes_mailbox m WHERE m.domain_id = d.id),
+        (SELECT COUNT(*) FROM mailboxes_alias a WHERE a.domain_id = d.id),
+        (SELECT COALESCE(SUM(m.quota), 0) FROM mailboxes_mailbox m WHERE m.domain_id = d.id)
+    FROM domains_domain d
+""",
+]
+
+
 def restore_after_sqlite_rebuild(apps, schema_editor):
     """SQLite adds a constraint by rebuilding the table, which drops the triggers that keep
-    DomainUsage (domains/usage_triggers.py) and the partial index of 0006: make them again
-    (the triggers recount as they are made)."""
+    DomainUsage (domains 0006) and the partial index of 0006: make them again, and count the
+    rows afresh."""
     if schema_editor.connection.vendor != "sqlite":
         return
-    usage_triggers.drop(apps, schema_editor)
-    usage_triggers.create(apps, schema_editor)
+    for statement in SQLITE_DROP_TRIGGERS + SQLITE_TRIGGERS + RECOUNT:
+        schema_editor.execute(statement)
     vendor_indexes.create_partial(PARTIAL_INDEXES)(apps, schema_editor)
 
 
