@@ -199,7 +199,7 @@ CHAINS: dict[str, tuple[str, ...]] = {
 
 def role_sql(role: str, password: str, database: str) -> str:
     """A read-only login for PostfixAdmin's tables, as its docs set one up for Postfix."""
-    from mailadmin.contract.files import scram_sha_256
+    from mailadmin.contract.roles import scram_sha_256
 
     return f"""
 DO $$ BEGIN

@@ -20,12 +20,9 @@ from django.db import connection
 
 from mailadmin.contract.dialects import dialect_of
 from mailadmin.contract.export import role_passwords, with_header
-from mailadmin.contract.files import (
-    Target,
-    mysql_native_password,
-    render_all,
-    scram_sha_256,
-)
+from mailadmin.contract.files import render_all
+from mailadmin.contract.roles import mysql_native_password, scram_sha_256
+from mailadmin.contract.target import Target
 from mailadmin.passwords import default_scheme
 
 HIDDEN = "********"

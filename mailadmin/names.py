@@ -16,7 +16,7 @@ The rest of atext stays: ! # $ & ' + = ^ ` { | } ~ are shell metacharacters, but
 real addresses (o'brien, john+work, first=last) and single quotes defuse them, so operator
 scripts quote addresses ('o'\''brien@example.com' for the quote itself). Local parts stored
 before "*" and "?" were refused keep their rows, but the panel, the importer and Dovecot's
-login (auth_username_chars, mailadmin/contract/files.py) no longer take them.
+login (auth_username_chars, mailadmin/contract/dovecot_files.py) no longer take them.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ def test_the_rest_of_atext_stays_allowed():
 
 def test_dovecot_accepts_exactly_the_local_part_characters():
     """auth_username_chars (the exported Dovecot file) is the set a local part may use."""
-    from mailadmin.contract.files import DOVECOT_USERNAME_CHARS
+    from mailadmin.contract.dovecot_files import DOVECOT_USERNAME_CHARS
 
     allowed = set()
     for char in map(chr, range(33, 127)):

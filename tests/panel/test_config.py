@@ -10,7 +10,7 @@ import pytest
 
 from audit.models import AuditEntry
 from domains import mailstack
-from mailadmin.contract.files import mysql_native_password, scram_sha_256
+from mailadmin.contract.roles import mysql_native_password, scram_sha_256
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_the_page_matches_what_export_maps_writes(export_dir):
 
 
 def test_hidden_also_covers_mysql_hashes():
-    from mailadmin.contract.files import Target
+    from mailadmin.contract.target import Target
 
     target = Target(
         dialect="mysql",

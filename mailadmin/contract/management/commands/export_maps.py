@@ -10,7 +10,8 @@ from django.db import connection
 from mailadmin import dburl
 from mailadmin.contract.dialects import DIALECTS, dialect_of
 from mailadmin.contract.export import HandEdited, make_private_dir, role_passwords, write_files
-from mailadmin.contract.files import POSTFIX_SASL_SOCKET, Target, render_all
+from mailadmin.contract.files import render_all
+from mailadmin.contract.target import POSTFIX_SASL_SOCKET, Target
 from mailadmin.passwords import default_scheme
 
 

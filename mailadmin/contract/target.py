@@ -1,0 +1,88 @@
+"""The installation the generated files describe: the database, the roles, the paths and the
+Postfix settings the exporter takes as options, with the checks that keep them plain."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]*$")
+_DELIMITER = re.compile(r"^[-+=_~]{0,4}$")
+_LISTEN = re.compile(r"^[A-Za-z0-9.:_-]+$")
+POSTFIX_QUEUE_DIR = "/var/spool/postfix"
+POSTFIX_SASL_SOCKET = f"{POSTFIX_QUEUE_DIR}/private/auth"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything the generated files need to know about the installation."""
+
+    dialect: str
+    database: str  # database name, or the SQLite file path
+    hosts: tuple[tuple[str, int | None], ...] = ()
+    postfix_role: str = "mailadmin_postfix"
+    dovecot_role: str = "mailadmin_dovecot"
+    postfix_password: str = ""
+    dovecot_password: str = ""
+    postfix_dir: str = "/etc/postfix/mailadmin"
+    dovecot_dir: str = "/etc/dovecot"
+    mail_base: str = "/var/vmail"
+    min_uid: int = 1000
+    password_scheme: str = "ARGON2ID"  # noqa: S105 - a scheme name
+    mynetworks: str = "127.0.0.0/8 [::1]/128"
+    proxy: bool = True
+    mysql_role_host: str = "%"
+    # Where Dovecot opens its SASL socket for Postfix; under the Postfix queue directory
+    # main.cf names it relative to it (private/auth), elsewhere by its absolute path.
+    sasl_socket: str = POSTFIX_SASL_SOCKET
+    # The address extension delimiter (MAILADMIN_RECIPIENT_DELIMITER): Postfix's
+    # recipient_delimiter; empty means no extensions.
+    recipient_delimiter: str = "+"
+    message_size_limit: int = 26214400  # MAILADMIN_MESSAGE_SIZE_LIMIT, bytes
+    # The certificate (full chain) and key for Postfix and Dovecot; none: no TLS lines.
+    tls_cert: str = ""
+    tls_key: str = ""
+    # The master.cf service names of submission (STARTTLS) and submissions (implicit TLS):
+    # a port name from /etc/services or host:port.
+    submission_listen: str = "submission"
+    submissions_listen: str = "submissions"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if self.dialect not in ("pgsql", "mysql", "sqlite"):
+            raise ValueError(f"unknown dialect {self.dialect!r}: use pgsql, mysql or sqlite")
+        for role in (self.postfix_role, self.dovecot_role):
+            if not _ROLE.match(role):
+                raise ValueError(f"role name {role!r}: use lowercase letters, digits and _")
+        if self.postfix_role == self.dovecot_role:
+            raise ValueError("the Postfix and Dovecot roles must differ")
+        for label, path in (
+            ("mail base", self.mail_base),
+            ("Postfix config dir", self.postfix_dir),
+            ("Dovecot config dir", self.dovecot_dir),
+            ("SASL socket", self.sasl_socket),
+        ):
+            if not _SAFE_PATH.match(path) or "/../" in path + "/":
+                raise ValueError(f"{label} {path!r}: an absolute path of plain characters")
+        if self.dialect == "sqlite" and not _SAFE_PATH.match(self.database):
+            raise ValueError(f"SQLite database path {self.database!r}: an absolute plain path")
+        if self.min_uid < 1:
+            raise ValueError("the minimum uid must be at least 1")
+        if not _DELIMITER.match(self.recipient_delimiter):
+            raise ValueError(
+                f"recipient delimiter {self.recipient_delimiter!r}: up to four of + - = _ ~,"
+                " or empty for none"
+            )
+        if self.message_size_limit < 1024:
+            raise ValueError("the message size limit must be at least 1024 bytes")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("give the TLS certificate and its key together, or neither")
+        for label, path in (("TLS certificate", self.tls_cert), ("TLS key", self.tls_key)):
+            if path and (not _SAFE_PATH.match(path) or "/../" in path + "/"):
+                raise ValueError(f"{label} {path!r}: an absolute path of plain characters")
+        for listen in (self.submission_listen, self.submissions_listen):
+            if not _LISTEN.match(listen):
+                raise ValueError(f"service {listen!r}: a port name, a port or host:port")
+        if self.submission_listen == self.submissions_listen:
+            raise ValueError("submission and submissions need different listeners")
