@@ -1,6 +1,7 @@
 from django.urls import path
 
 from domains import views
+from domains.views.server import server_settings
 
 app_name = "domains"
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("domains/new/", views.domain_create, name="create"),
     path("config/", views.config, name="config"),
     path("config/download/", views.config_download, name="config_download"),
+    path("server/", server_settings, name="server"),
     path("domains/<str:name>/", views.domain_detail, name="detail"),
     path("domains/<str:name>/edit/", views.domain_edit, name="edit"),
     path("domains/<str:name>/toggle/", views.domain_toggle, name="toggle"),
