@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from accounts import throttle as login_throttle
 from accounts.models import LoginThrottle
 from accounts.selectors import throttles_matching
-from audit.services import record
+from audit.models import AuditEntry
+from audit.services import new_entry, record, record_many
 from domains.models import Domain
 from mailadmin.access import Actor, require_superadmin
 from mailadmin.names import normalize_domain
@@ -53,14 +54,27 @@ def admin_create(
     password: str | None = None,
     superadmin: bool = False,
     domains: Iterable[str] = (),
+    password_hash: str | None = None,
+    active: bool = True,
+    allow_no_domains: bool = False,
+    actor_label: str = "",
 ) -> tuple[Any, str | None]:
-    """Create an admin; returns it and the generated password when none was given."""
+    """Create an admin; returns it and the generated password when neither `password` nor
+    `password_hash` was given.
+
+    For migrations: `password_hash` is stored as it is, unchecked (`make_password(None)`: nobody
+    can log in until a password is set); `active=False` creates the account disabled;
+    `allow_no_domains` lets a domain admin start with no domain (an account kept from a system
+    whose domains were not all brought over); `actor_label` names the writer in the audit log.
+    """
     require_superadmin(actor)
+    if password is not None and password_hash is not None:
+        raise ValueError("admin_create: give a password or a password hash, not both")
     user_model = get_user_model()
     # Normalised first (NFKC, as the login does), so that the validators judge the name that is
     # stored: "⑴x" passes them but is stored as "(1)x", which does not.
     username = user_model.normalize_username(username.strip())
-    user = user_model(username=username, is_superuser=superadmin, is_staff=False)
+    user = user_model(username=username, is_superuser=superadmin, is_staff=False, is_active=active)
     try:
         user.full_clean(exclude=["password"])
     except ValidationError as exc:
@@ -68,39 +82,58 @@ def admin_create(
             raise ValidationError({"username": exc.message_dict["username"]}) from None
         raise
     granted = _domains_named(domains)
-    if not superadmin and not granted:
+    if not superadmin and not granted and not allow_no_domains:
         raise ValidationError(
             {"domains": _("A domain admin needs at least one domain (or make a superadmin).")}
         )
     generated = None
-    if password is None:
-        password = generated = generate_password()
+    if password_hash is not None:
+        user.password = password_hash
     else:
-        _check_password(password, user)
-    user.set_password(password)
+        if password is None:
+            password = generated = generate_password()
+        else:
+            _check_password(password, user)
+        user.set_password(password)
     user.save()
     user.administered_domains.add(*granted)
-    record(
-        actor=actor,
-        action="create",
-        obj=user,
-        domain=None,
-        changes={"superadmin": superadmin, "domains": [d.name for d in granted]},
+    changes = {"superadmin": superadmin, "active": active, "domains": [d.name for d in granted]}
+    record_many(
+        [
+            new_entry(
+                actor=actor,
+                action="create",
+                obj=user,
+                domain=None,
+                changes=changes,
+                actor_label=actor_label,
+            ),
+            *_grant_entries(actor, user, granted, actor_label),
+        ]
     )
-    for domain in granted:
-        record(actor=actor, action="grant", obj=user, domain=domain.name)
     return user, generated
 
 
+def _grant_entries(
+    actor: Actor, user: Any, domains: Iterable[Domain], actor_label: str
+) -> list[AuditEntry]:
+    return [
+        new_entry(actor=actor, action="grant", obj=user, domain=d.name, actor_label=actor_label)
+        for d in domains
+    ]
+
+
 @transaction.atomic
-def admin_grant(*, actor: Actor, user: Any, domains: Iterable[str]) -> list[Domain]:
-    """Let `user` administer `domains`; returns the domains newly granted."""
+def admin_grant(
+    *, actor: Actor, user: Any, domains: Iterable[str], actor_label: str = ""
+) -> list[Domain]:
+    """Let `user` administer `domains`; returns the domains newly granted. `actor_label` names
+    the writer in the audit log (a migration)."""
     require_superadmin(actor)
     current = set(user.administered_domains.values_list("name", flat=True))
     new = [d for d in _domains_named(domains) if d.name not in current]
     user.administered_domains.add(*new)
-    for domain in new:
-        record(actor=actor, action="grant", obj=user, domain=domain.name)
+    record_many(_grant_entries(actor, user, new, actor_label))
     return new
 
 

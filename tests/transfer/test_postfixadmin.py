@@ -384,3 +384,21 @@ def test_password_in_the_url_argument_is_refused(migrated: Migrated) -> None:
     )
     assert result.returncode != 0
     assert "--password-file" in result.stderr
+
+
+def test_admins_and_grants_are_audited_once(migrated: Migrated) -> None:
+    # Both runs are done: the second, which created nothing, wrote no entry either.
+    code = (
+        "from audit.models import AuditEntry\n"
+        "for e in AuditEntry.objects.filter(object_type='user').order_by('id'):\n"
+        "    print(e.action, e.object_repr, e.domain or '-', e.actor_id, e.actor_label)\n"
+    )
+    lines = sorted(migrated.db.python(code).stdout.splitlines())
+    assert lines == [
+        "create admin@example.com - None PostfixAdmin import",
+        "create dadmin@example.com - None PostfixAdmin import",
+        "create ghost@example.net - None PostfixAdmin import",
+        "create oldsuper@example.net - None PostfixAdmin import",
+        "grant dadmin@example.com example.com None PostfixAdmin import",
+        "grant dadmin@example.com lmtp.example None PostfixAdmin import",
+    ]

@@ -1,10 +1,4 @@
-"""Migration from a PostfixAdmin database (PostgreSQL or MySQL/MariaDB).
-
-PostfixAdmin's tables are read as they are (`SELECT *`, so that columns added or missing in
-its versions do not matter) and turned into rows of the CSV import format, which then go
-through the same importer as a CSV file: the same rules, limits and normalisation. Rows that
-break a rule are skipped and reported, never half-imported; objects that already exist are
-skipped, so a second run changes nothing.
+"""PostfixAdmin's rows as rows of the CSV import format (`map_rows`).
 
 What PostfixAdmin stores and what it becomes here:
 - domain: limits (`aliases`, `mailboxes`: count, 0 none, -1 "disabled", which has no
@@ -17,6 +11,12 @@ What PostfixAdmin stores and what it becomes here:
   BLF-CRYPT, $argon2id$ ARGON2ID; 32 hex digits PLAIN-MD5; anything else is taken as a clear
   password and hashed with the default scheme, unless it looks like a hash we cannot verify),
   the maildir path (relative to the mail base) and the quota in bytes.
+- alias: `goto` is split into one destination a row. PostfixAdmin gives every mailbox an alias
+  to itself; here a mailbox answers for itself, so that alias is left out. A mailbox alias
+  whose destinations add others becomes an alias that keeps a copy (its own address stays in
+  the list). Vacation destinations (`user#domain@autoreply...`) belong to PostfixAdmin's
+  vacation script and are dropped (reported).
+- alias_domain: an alias domain.
 
 A migration brings over every mailbox, alias and alias domain PostfixAdmin serves: where a
 row breaks one of our rules, it is kept with the adjustment least surprising for the mail and
@@ -33,38 +33,25 @@ Skipped, with the reason, is only what cannot be kept: a local part we refuse (`
 whose mail tools read them as wildcards), a maildir path with `:` or `%` (Dovecot reads them as
 configuration, so where the mail really is cannot be told), a destination that is no address,
 aliases inside an alias domain.
-- alias: `goto` is split into one destination a row. PostfixAdmin gives every mailbox an alias
-  to itself; here a mailbox answers for itself, so that alias is left out. A mailbox alias
-  whose destinations add others becomes an alias that keeps a copy (its own address stays in
-  the list). Vacation destinations (`user#domain@autoreply...`) belong to PostfixAdmin's
-  vacation script and are dropped (reported).
-- alias_domain: an alias domain. admin/domain_admins: users; a superadmin is one with
-  `superadmin` set or a domain_admins row for ALL (older versions). Their passwords are not
-  imported (PostfixAdmin's admin hashes are not Django's): set one with `changepassword`.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from domains.models import Domain
-from mailadmin import dburl, passwords
+from mailadmin import passwords
 from mailboxes.paths import canonical_path, check_path
 from transfer.csvformat import Record
-from transfer.importer import Importer, Report, analyze_tables
+from transfer.postfixadmin.source import PfaData, as_flag, as_text
 from transfer.rows import split_address
 
 MB = 1024 * 1024
-TABLES = ("domain", "mailbox", "alias", "alias_domain", "admin", "domain_admins")
 _CRYPT_PREFIXES = (
     ("$argon2id$", "ARGON2ID"),
     ("$argon2i$", "ARGON2I"),
@@ -77,118 +64,6 @@ _CRYPT_PREFIXES = (
 )
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _VACATION = re.compile(r"^[^@]+#[^@]+@")
-
-
-class SourceError(Exception):
-    pass
-
-
-@dataclass
-class PfaData:
-    tables: dict[str, list[dict[str, Any]]]
-
-    def rows(self, table: str) -> list[dict[str, Any]]:
-        return self.tables.get(table, [])
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, bytes):
-        value = value.decode()
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "t", "true", "y", "yes"}
-    return bool(value)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-def read_source(url: str, password: str | None = None) -> PfaData:
-    """Every row of PostfixAdmin's tables; a missing table reads as empty."""
-    try:
-        parts = dburl.parse(url)
-    except ValueError as exc:
-        raise SourceError(str(exc)) from None
-    secret = password if password is not None else parts.password
-    if parts.dialect == "pgsql":
-        return _read_pgsql(parts, secret)
-    if parts.dialect == "mysql":
-        return _read_mysql(parts, secret)
-    raise SourceError("PostfixAdmin runs on PostgreSQL or MySQL/MariaDB: use one of their URLs")
-
-
-def _read_pgsql(parts: dburl.DatabaseURL, password: str) -> PfaData:
-    import psycopg
-    from psycopg.rows import dict_row
-
-    kwargs: dict[str, Any] = {"dbname": parts.name, "user": parts.user or None}
-    if parts.hosts:
-        kwargs["host"] = ",".join(h for h, _p in parts.hosts)
-        kwargs["port"] = ",".join(str(p or 5432) for _h, p in parts.hosts)
-    if password:
-        kwargs["password"] = password
-    try:
-        conn = psycopg.connect(**kwargs, row_factory=dict_row)
-    except psycopg.Error as exc:
-        raise SourceError(f"cannot connect to the PostfixAdmin database: {exc}") from None
-    tables: dict[str, list[dict[str, Any]]] = {}
-    with conn:
-        present = {
-            row["table_name"]
-            for row in conn.execute(
-                "SELECT table_name FROM information_schema.tables"
-                " WHERE table_schema = current_schema()"
-            )
-        }
-        for table in TABLES:
-            if table in present:
-                tables[table] = list(conn.execute(f'SELECT * FROM "{table}"'))  # noqa: S608 - fixed names
-    return PfaData(tables)
-
-
-def _read_mysql(parts: dburl.DatabaseURL, password: str) -> PfaData:
-    import MySQLdb
-    import MySQLdb.cursors
-
-    kwargs: dict[str, Any] = {
-        "db": parts.name,
-        "user": parts.user or "root",
-        "charset": "utf8mb4",
-        "cursorclass": MySQLdb.cursors.DictCursor,
-        # Read the [client] group of the option files (~/.my.cnf may hold the password).
-        "read_default_group": "client",
-    }
-    host = parts.host
-    if host.startswith("/"):
-        kwargs["unix_socket"] = host
-    else:
-        kwargs["host"] = host or "localhost"
-        kwargs["port"] = parts.port or 3306
-    if password:
-        kwargs["passwd"] = password
-    try:
-        conn = MySQLdb.connect(**kwargs)
-    except MySQLdb.Error as exc:
-        raise SourceError(f"cannot connect to the PostfixAdmin database: {exc}") from None
-    tables: dict[str, list[dict[str, Any]]] = {}
-    try:
-        cursor = conn.cursor()
-        cursor.execute("SHOW TABLES")
-        present = {_text(next(iter(row.values()))) for row in cursor.fetchall()}
-        for table in TABLES:
-            if table in present:
-                cursor.execute(f"SELECT * FROM `{table}`")  # noqa: S608 - fixed names
-                tables[table] = list(cursor.fetchall())
-    finally:
-        conn.close()
-    return PfaData(tables)
-
-
-# --- mapping ---------------------------------------------------------------------------------
 
 
 def map_password(stored: str) -> tuple[str | None, str]:
@@ -343,10 +218,10 @@ class Mapping:
 def map_rows(data: PfaData) -> Mapping:
     mapping = Mapping()
     domain_cells: dict[str, dict[str, str]] = {}
-    alias_domains = {_text(r["alias_domain"]).lower() for r in data.rows("alias_domain")}
-    mailboxes = {_text(r["username"]).strip().lower() for r in data.rows("mailbox")}
+    alias_domains = {as_text(r["alias_domain"]).lower() for r in data.rows("alias_domain")}
+    mailboxes = {as_text(r["username"]).strip().lower() for r in data.rows("mailbox")}
     for row in data.rows("domain"):
-        name = _text(row["domain"]).strip()
+        name = as_text(row["domain"]).strip()
         if name.upper() == "ALL":
             continue  # PostfixAdmin's pseudo-domain of superadmins
         if name.lower() in alias_domains:
@@ -355,14 +230,14 @@ def map_rows(data: PfaData) -> Mapping:
         domain_cells[name.lower()] = cells = {
             "type": "domain",
             "name": name,
-            "display_name": _text(row.get("description")),
-            "delivery": "backup" if _truthy(row.get("backupmx")) else "hosted",
-            "transport": map_transport(_text(row.get("transport"))),
+            "display_name": as_text(row.get("description")),
+            "delivery": "backup" if as_flag(row.get("backupmx")) else "hosted",
+            "transport": map_transport(as_text(row.get("transport"))),
             "max_mailboxes": _limit(row.get("mailboxes"), "mailboxes", name, notes),
             "max_aliases": _limit(row.get("aliases"), "aliases", name, notes),
             "max_quota": str(max(int(row.get("maxquota") or 0), 0) * MB),
             "total_quota": str(max(int(row.get("quota") or 0), 0) * MB),
-            "active": "yes" if _truthy(row.get("active", True)) else "no",
+            "active": "yes" if as_flag(row.get("active", True)) else "no",
         }
         if cells["delivery"] == "backup":
             # PostfixAdmin's backup MX takes mail for any local part; so does it here, until
@@ -375,19 +250,19 @@ def map_rows(data: PfaData) -> Mapping:
             )
         mapping.add(f"domain {name}", cells)
     for row in data.rows("alias_domain"):
-        name = _text(row["alias_domain"])
+        name = as_text(row["alias_domain"])
         mapping.add(
             f"alias domain {name}",
             {
                 "type": "aliasdomain",
                 "name": name,
-                "target": _text(row["target_domain"]),
-                "active": "yes" if _truthy(row.get("active", True)) else "no",
+                "target": as_text(row["target_domain"]),
+                "active": "yes" if as_flag(row.get("active", True)) else "no",
             },
         )
     for row in data.rows("mailbox"):
-        username = _text(row["username"]).strip()
-        path, storage_format = _maildir(_text(row.get("maildir")))
+        username = as_text(row["username"]).strip()
+        path, storage_format = _maildir(as_text(row.get("maildir")))
         fitted = _fit_path(username, path, storage_format, mapping.notes)
         if fitted is None:
             mapping.left_out.append(
@@ -398,18 +273,18 @@ def map_rows(data: PfaData) -> Mapping:
                 )
             )
             continue
-        password = _mailbox_password(username, _text(row.get("password")), mapping.notes)
+        password = _mailbox_password(username, as_text(row.get("password")), mapping.notes)
         mapping.add(
             f"mailbox {username}",
             {
                 "type": "mailbox",
                 "name": username,
                 "password": password,
-                "display_name": _text(row.get("name")),
+                "display_name": as_text(row.get("name")),
                 "quota": str(max(int(row.get("quota") or 0), 0)),
                 "format": storage_format,
                 "maildir": fitted,
-                "active": "yes" if _truthy(row.get("active", True)) else "no",
+                "active": "yes" if as_flag(row.get("active", True)) else "no",
             },
         )
     for row in data.rows("alias"):
@@ -421,10 +296,10 @@ def map_rows(data: PfaData) -> Mapping:
 def _map_alias(
     mapping: Mapping, row: dict[str, Any], mailboxes: set[str], alias_domains: set[str]
 ) -> None:
-    address = _text(row["address"]).strip()
+    address = as_text(row["address"]).strip()
     key = address.lower()
     destinations: list[str] = []
-    for item in _text(row.get("goto")).split(","):
+    for item in as_text(row.get("goto")).split(","):
         destination = item.strip()
         if not destination:
             continue
@@ -452,106 +327,6 @@ def _map_alias(
             "type": "alias",
             "name": address,
             "destinations": " ".join(destinations),
-            "active": "yes" if _truthy(row.get("active", True)) else "no",
+            "active": "yes" if as_flag(row.get("active", True)) else "no",
         },
     )
-
-
-# --- the migration ---------------------------------------------------------------------------
-
-
-@dataclass
-class MigrationReport:
-    imported: dict[str, int] = field(default_factory=dict)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def lines(self) -> Iterator[str]:
-        total = sum(self.imported.values())
-        counts = ", ".join(f"{n} {kind}" for kind, n in self.imported.items() if n)
-        yield f"imported: {counts}" if total else "imported: nothing new"
-        if self.skipped:
-            yield f"skipped ({len(self.skipped)}):"
-            for what, why in self.skipped:
-                yield f"  {what}: {why}"
-        if self.notes:
-            yield "notes:"
-            for note in self.notes:
-                yield f"  {note}"
-
-
-def _admins(data: PfaData, report: MigrationReport) -> None:
-    user_model = get_user_model()
-    grants: dict[str, list[str]] = {}
-    for row in data.rows("domain_admins"):
-        grants.setdefault(_text(row["username"]).strip(), []).append(_text(row["domain"]).strip())
-    created = granted = 0
-    for row in data.rows("admin"):
-        username = _text(row["username"]).strip()
-        domains = grants.get(username, [])
-        superadmin = _truthy(row.get("superadmin", False)) or any(
-            d.upper() == "ALL" for d in domains
-        )
-        user = user_model.objects.filter(username=username).first()
-        if user is None:
-            created += 1
-            user = user_model(
-                username=username,
-                email=username if "@" in username else "",
-                is_superuser=superadmin,
-                is_staff=superadmin,
-                is_active=_truthy(row.get("active", True)),
-            )
-            user.set_unusable_password()
-            user.save()
-            report.notes.append(
-                f"admin {username}: password not imported; set one with "
-                f"`manage.py changepassword {username}`"
-            )
-        elif superadmin and not user.is_superuser:
-            report.skipped.append(
-                (f"admin {username}", "exists here without superadmin rights; left as it is")
-            )
-        for name in domains:
-            if name.upper() == "ALL" or superadmin:
-                continue
-            domain = Domain.objects.filter(name=name.strip().lower()).first()
-            if domain is None:
-                report.skipped.append(
-                    (f"admin {username} of {name}", "that domain was not imported")
-                )
-                continue
-            if not domain.admins.filter(pk=user.pk).exists():
-                granted += 1
-                domain.admins.add(user)
-    report.imported["admin"] = created
-    report.imported["domain grant"] = granted
-
-
-class _DryRun(Exception):
-    pass
-
-
-def migrate(data: PfaData, *, dry_run: bool = False) -> MigrationReport:
-    """Import `data` in one transaction; skipped rows are reported.
-
-    A dry run does the whole import and rolls it back, so its report is exactly what a real
-    run would do.
-    """
-    mapping = map_rows(data)
-    report = MigrationReport(skipped=list(mapping.left_out), notes=list(mapping.notes))
-    importer = Importer(mapping.records, actor=None, on_existing="skip", on_error="skip")
-    try:
-        with transaction.atomic():
-            result: Report = importer.commit()
-            for problem in sorted(result.skipped, key=lambda p: p.line):
-                report.skipped.append((mapping.labels.get(problem.line, "?"), problem.reason))
-            for kind in ("domain", "aliasdomain", "mailbox", "alias", "relayrecipient"):
-                report.imported[kind] = result.created.get(kind, 0)
-            _admins(data, report)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        return report
-    analyze_tables()
-    return report
