@@ -247,7 +247,8 @@ def test_the_model_refuses_what_the_rule_refuses(tenants) -> None:
     victim.path = "b.test/bob/.x/"
     with pytest.raises(ValidationError) as info:
         victim.full_clean()
-    assert "path" in info.value.message_dict
+    assert list(info.value.error_dict) == ["path"]
+    assert [e.code for e in info.value.error_dict["path"]] == ["path_not_own"]
 
 
 def test_restore_refuses_a_backup_with_a_foreign_path(tenants) -> None:

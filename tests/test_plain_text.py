@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from domains import services as domain_services
+from domains.models import Domain
 from mailadmin.text import describe, unsafe_character
 from mailboxes import services as mailbox_services
-from mailboxes.models import Mailbox
+from mailboxes.models import Alias, Mailbox
 from tests import factories as f
 from transfer.csvformat import Record
 from transfer.importer import Importer
@@ -45,21 +46,46 @@ def test_services_refuse_it_in_names_and_descriptions(text: str) -> None:
     mailbox = f.mailbox("john@example.com")
     alias = f.alias("team@example.com", "john@example.com")
     writes = [
-        lambda: domain_services.domain_update(actor=None, domain=domain, description=text),
-        lambda: domain_services.domain_create(actor=None, name="x.example", description=text),
-        lambda: mailbox_services.mailbox_update(actor=None, mailbox=mailbox, name=text),
-        lambda: mailbox_services.mailbox_create(
-            actor=None, address="jane@example.com", password="long enough", name=text
+        (
+            "description",
+            lambda: domain_services.domain_update(actor=None, domain=domain, description=text),
         ),
-        lambda: mailbox_services.alias_create(
-            actor=None, address="x@example.com", destinations=["john@example.com"], description=text
+        (
+            "description",
+            lambda: domain_services.domain_create(actor=None, name="x.example", description=text),
+        ),
+        ("name", lambda: mailbox_services.mailbox_update(actor=None, mailbox=mailbox, name=text)),
+        (
+            "name",
+            lambda: mailbox_services.mailbox_create(
+                actor=None, address="jane@example.com", password="long enough", name=text
+            ),
+        ),
+        (
+            "description",
+            lambda: mailbox_services.alias_create(
+                actor=None,
+                address="x@example.com",
+                destinations=["john@example.com"],
+                description=text,
+            ),
         ),
     ]
-    for write in writes:
+    named = describe(unsafe_character(text) or "")
+    for field, write in writes:
         with pytest.raises(ValidationError) as info:
             write()
-        assert "not allowed" in str(info.value), info.value
+        errors = info.value.error_dict
+        assert list(errors) == [field], info.value
+        assert [e.code for e in errors[field]] == ["unsafe_character"], info.value
+        assert info.value.message_dict[field] == [
+            f"This text holds a character that is not allowed: {named}."
+        ]
     alias.refresh_from_db()
+    domain.refresh_from_db()
+    assert domain.description == "" and alias.description == ""
+    assert not Domain.objects.filter(name="x.example").exists()
+    assert not Alias.objects.filter(local_part="x").exists()
     assert Mailbox.objects.get(pk=mailbox.pk).name == ""
     assert not Mailbox.objects.filter(local_part="jane").exists()
 

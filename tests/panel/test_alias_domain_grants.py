@@ -73,8 +73,11 @@ def test_a_grant_is_for_one_domain(
 ) -> None:
     services.alias_domain_grant_create(actor=None, name="shop.example", domain=domain_b)
     both = factories.domain_admin("both", domain_a, domain_b)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as info:
         services.alias_domain_create(actor=both, name="shop.example", target="a.example")
+    assert list(info.value.message_dict) == ["name"]
+    assert "not an alias domain a superadmin has allowed" in info.value.message_dict["name"][0]
+    assert not AliasDomain.objects.filter(name="shop.example").exists()
     services.alias_domain_create(actor=both, name="shop.example", target="b.example")
 
 

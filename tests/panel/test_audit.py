@@ -72,8 +72,9 @@ def test_a_failed_write_leaves_no_entry(domain_a):
     from django.core.exceptions import ValidationError
 
     before = AuditEntry.objects.count()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as info:
         mailbox_services.mailbox_create(actor=None, address="alice@a.example", password="x" * 12)
+    assert info.value.message_dict == {"address": ["The mailbox alice@a.example already exists."]}
     assert AuditEntry.objects.count() == before
 
 

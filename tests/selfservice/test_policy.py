@@ -75,10 +75,13 @@ def test_only_a_superadmin_sets_the_policy(admin_user, superadmin) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("length", [7, 0, 129])
 def test_policy_length_has_a_floor_and_a_ceiling(length: int) -> None:
-    with pytest.raises(ValidationError):
+    before = PasswordPolicy.load().min_length
+    with pytest.raises(ValidationError) as info:
         password_policy_update(
             actor=None, min_length=length, forbid_address=True, forbid_common=True
         )
+    assert info.value.message_dict == {"min_length": ["Choose a length from 8 to 128."]}
+    assert PasswordPolicy.load().min_length == before
 
 
 @pytest.mark.django_db
