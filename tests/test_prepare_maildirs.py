@@ -66,7 +66,7 @@ def test_maildir_mailbox_gets_domain_home_and_cur_new_tmp(base):
     assert owner_mode(base / "example.com") == (0, 0, 0o755)
     home = base / "example.com" / "john"
     assert owner_mode(home) == (5000, 5000, 0o700)
-    # The marker names the mailbox the home was made for (mailboxes/maildirs.py).
+    # The marker names the mailbox the home was made for (mailboxes/maildirs/markers.py).
     assert sorted(os.listdir(home)) == [MARKER, "cur", "new", "tmp"]
     john = Mailbox.objects.get()
     assert (home / MARKER).read_text() == mailbox_token(john.pk, john.created_at) + "\n"

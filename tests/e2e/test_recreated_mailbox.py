@@ -1,7 +1,7 @@
 """A deleted address created again never opens the old owner's mail, through the real stack.
 
 The old mailbox's home stays on disk when its row is deleted; virtual(8) and Dovecot would
-hand it to a new mailbox of the same address (mailboxes/maildirs.py). The panel refuses to
+hand it to a new mailbox of the same address (mailboxes/maildirs/). The panel refuses to
 create the address again until the operator's `prepare_maildirs --archive-orphans` run has
 moved the old home aside (docs/operators.md §6); then the new owner starts empty, and the old
 mail is in the archive.
