@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.common import ROOT, BenchDB, machine, write_result
-from bench.seed import BIG_DOMAIN
+from bench.seed_plan import BIG_DOMAIN
 
 PORT = 8100
 
