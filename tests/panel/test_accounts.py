@@ -344,7 +344,9 @@ def test_admin_create_refuses_a_username_invalid_once_normalised(client_super, u
     assert not get_user_model().objects.filter(username__endswith="carol").exists()
     with pytest.raises(ValidationError) as exc:
         services.admin_create(actor=None, username=username, superadmin=True)
-    assert "username" in exc.value.message_dict
+    assert list(exc.value.error_dict) == ["username"]
+    [message] = exc.value.message_dict["username"]
+    assert message.startswith("Enter a valid username."), message
     assert not get_user_model().objects.filter(username__endswith="carol").exists()
 
 
