@@ -66,28 +66,24 @@ class Throttled(Exception):
         self.seconds = seconds
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def free_failures() -> int:
-    return max(1, _setting("MAILADMIN_LOGIN_FREE_FAILURES", 5))
+    return max(1, settings.MAILADMIN_LOGIN_FREE_FAILURES)
 
 
 def first_delay() -> int:
-    return _setting("MAILADMIN_LOGIN_DELAY_SECONDS", 60)
+    return settings.MAILADMIN_LOGIN_DELAY_SECONDS
 
 
 def max_delay() -> int:
-    return _setting("MAILADMIN_LOGIN_MAX_DELAY_SECONDS", 900)
+    return settings.MAILADMIN_LOGIN_MAX_DELAY_SECONDS
 
 
 def ceiling() -> int:
-    return _setting("MAILADMIN_LOGIN_CEILING", 50)
+    return settings.MAILADMIN_LOGIN_CEILING
 
 
 def forget_after() -> timedelta:
-    return timedelta(seconds=_setting("MAILADMIN_LOGIN_FORGET_SECONDS", 86400))
+    return timedelta(seconds=settings.MAILADMIN_LOGIN_FORGET_SECONDS)
 
 
 def delay_after(failures: int, *, free: int) -> int:

@@ -36,7 +36,7 @@ class ConfigFile:
 
 
 def export_dir() -> Path:
-    return Path(getattr(settings, "MAILADMIN_EXPORT_DIR", settings.VAR_DIR / "export"))
+    return Path(settings.MAILADMIN_EXPORT_DIR)
 
 
 def panel_target() -> Target:

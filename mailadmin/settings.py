@@ -14,7 +14,6 @@ from django.core.exceptions import ImproperlyConfigured
 from mailadmin import dburl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("MAILADMIN_VAR_DIR", BASE_DIR / "var"))
 
 
 def env(name: str, default: str = "") -> str:
@@ -51,6 +50,18 @@ def env_header(name: str) -> tuple[str, str] | None:
     if not header.strip() or not expected.strip():
         raise ImproperlyConfigured(f"{name} must look like 'X-Forwarded-Proto: https'")
     return "HTTP_" + header.strip().upper().replace("-", "_"), expected.strip()
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = env(name, default).strip() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+# Where the panel keeps its own files: the SQLite database, the secret key, the collected
+# static files and the read-only roles' passwords (each unless set otherwise below).
+VAR_DIR = Path(env("MAILADMIN_VAR_DIR") or BASE_DIR / "var")
 
 
 def read_secret_key() -> str:
@@ -146,9 +157,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("uk", "Українська")]
+# The pages' language when the browser asks for none of LANGUAGES, and the command line's.
+LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "en", [code for code, _name in LANGUAGES])
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The time zone of the times on the pages; the database keeps UTC.
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -180,11 +193,14 @@ MAILADMIN_SESSION_IDLE_SECONDS = env_int("MAILADMIN_SESSION_IDLE_SECONDS", 1800)
 MAILADMIN_SESSION_MAX_SECONDS = env_int("MAILADMIN_SESSION_MAX_SECONDS", 12 * 3600)
 SESSION_COOKIE_AGE = MAILADMIN_SESSION_MAX_SECONDS
 
+# The root logger's level, to standard error; ERROR or above hides the failed logins that
+# fail2ban matches (logger mailadmin.auth, WARNING; docs/admin-panel.md).
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # --- the mail stack ----------------------------------------------------------------------------
@@ -213,7 +229,12 @@ MAILADMIN_LOGIN_FORGET_SECONDS = env_int("MAILADMIN_LOGIN_FORGET_SECONDS", 86400
 MAILADMIN_TRUSTED_PROXIES = env_list("MAILADMIN_TRUSTED_PROXIES")
 # Where the panel's config page keeps the read-only roles' passwords (.mailadmin-secrets.json,
 # mode 0600); point `manage.py export_maps --out` at the same folder so both agree.
-MAILADMIN_EXPORT_DIR = Path(env("MAILADMIN_EXPORT_DIR", str(VAR_DIR / "export")))
+MAILADMIN_EXPORT_DIR = Path(env("MAILADMIN_EXPORT_DIR") or VAR_DIR / "export")
+
+# CSV import (docs/import-export.md): files of up to this many rows are checked and imported in
+# the web request, larger ones by `manage.py transfer_worker`; and the largest file accepted.
+MAILADMIN_IMPORT_INLINE_ROWS = env_int("MAILADMIN_IMPORT_INLINE_ROWS", 2000)
+MAILADMIN_IMPORT_MAX_BYTES = env_int("MAILADMIN_IMPORT_MAX_BYTES", 64 * 1024 * 1024)
 
 if MAILADMIN_SESSION_IDLE_SECONDS < 1 or MAILADMIN_SESSION_MAX_SECONDS < 1:
     raise ImproperlyConfigured("the session lifetimes must be at least one second")

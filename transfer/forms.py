@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(settings, "MAILADMIN_IMPORT_MAX_BYTES", 64 * 1024 * 1024))
+    return settings.MAILADMIN_IMPORT_MAX_BYTES
 
 
 class UploadForm(forms.Form):

@@ -39,7 +39,7 @@ PROGRESS_EVERY = 1.0  # seconds between progress writes
 
 
 def inline_rows() -> int:
-    return int(getattr(settings, "MAILADMIN_IMPORT_INLINE_ROWS", 2000))
+    return settings.MAILADMIN_IMPORT_INLINE_ROWS
 
 
 class ProgressWriter:

@@ -133,7 +133,7 @@ def _fit_path(username: str, path: str, storage_format: str, notes: list[str]) -
         if ":" in path or "%" in path:
             return None
         usual = canonical_path(domain, local_part, storage_format)
-        base = str(getattr(settings, "MAILADMIN_MAIL_BASE", "/var/vmail")).rstrip("/")
+        base = settings.MAILADMIN_MAIL_BASE.rstrip("/")
         notes.append(
             f"mailbox {username}: maildir {path!r} is refused here ({' '.join(exc.messages)}); "
             f"it gets {usual}: before the switch run mv {shlex.quote(f'{base}/{path}')} "
@@ -194,7 +194,7 @@ def _fit_limits(mapping: Mapping, domains: dict[str, dict[str, str]]) -> None:
 def _maildir(value: str) -> tuple[str, str]:
     """(path under the mail base, storage format)."""
     path = value.strip()
-    base = str(getattr(settings, "MAILADMIN_MAIL_BASE", "/var/vmail")).rstrip("/") + "/"
+    base = settings.MAILADMIN_MAIL_BASE.rstrip("/") + "/"
     if path.startswith(base):
         path = path[len(base) :]
     return path, "maildir" if path.endswith("/") else "mbox"
