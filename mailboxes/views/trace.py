@@ -14,6 +14,7 @@ from mailadmin.access import is_superadmin, panel_admin_required
 from mailadmin.contract.trace import trace_address
 from mailadmin.names import domain_to_unicode
 from mailboxes.forms import TraceForm
+from mailboxes.trace_notes import ModelTraceNotes
 from mailboxes.trace_text import render_trace
 
 
@@ -26,7 +27,7 @@ def trace(request: HttpRequest) -> HttpResponse:
         address = form.cleaned_data["address"]
         domain = address.rpartition("@")[2]
         if is_superadmin(request.user):
-            context["result"] = render_trace(trace_address(address))
+            context["result"] = render_trace(trace_address(address, notes=ModelTraceNotes()))
         elif domain_is_visible(user=request.user, name=domain):
             seen: dict[str, bool] = {}
 
@@ -38,7 +39,8 @@ def trace(request: HttpRequest) -> HttpResponse:
                     seen[name] = domain_is_visible(user=request.user, name=name)
                 return seen[name]
 
-            context["result"] = render_trace(trace_address(address, may_see=may_see))
+            result = trace_address(address, may_see=may_see, notes=ModelTraceNotes())
+            context["result"] = render_trace(result)
         else:
             context["refused"] = _("%(domain)s is not one of your domains.") % {
                 "domain": domain_to_unicode(domain)

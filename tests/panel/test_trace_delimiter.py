@@ -17,12 +17,15 @@ from domains.models import Domain, RelayRecipient
 from mailadmin.contract import trace
 from mailadmin.contract.trace import trace_address
 from mailboxes import services as ms
+from mailboxes.trace_notes import ModelTraceNotes
 from mailboxes.trace_text import render_trace
 from tests import factories
 from tests.contract.scenario import build
 from tests.panel.conftest import mailbox_hash
 
 pytestmark = pytest.mark.django_db
+# The notes the panel reads from mailadmin's tables, as the trace page hands them in.
+NOTES = ModelTraceNotes()
 
 LMTP = "lmtp:unix:private/dovecot-lmtp"
 MAILBOX_TABLES = (
@@ -107,7 +110,7 @@ def test_what_postfix_never_splits(address: str, delimiter: str, kept: str) -> N
 
 
 def test_an_exact_mailbox_with_a_plus_is_found_by_the_first_key(world: None) -> None:
-    result = trace_address("plus+box@lmtp.example")
+    result = trace_address("plus+box@lmtp.example", notes=NOTES)
     assert result.verdict == "accepted"
     assert "rcpt_in_alias_maps" in codes(result)
     assert delivered(result) == {"plus+box@lmtp.example": "deliver_transport"}
@@ -120,7 +123,7 @@ def test_an_exact_mailbox_with_a_plus_is_found_by_the_first_key(world: None) -> 
 
 
 def test_an_extension_goes_to_the_address_without_it(world: None) -> None:
-    result = trace_address("solo+tag@lmtp.example")
+    result = trace_address("solo+tag@lmtp.example", notes=NOTES)
     assert result.verdict == "accepted"
     split = next(step for step in result.steps if step.code == "extension_split")
     assert split.params == {
@@ -154,7 +157,7 @@ def test_an_extension_goes_to_the_address_without_it(world: None) -> None:
 
 
 def test_an_extension_of_an_unknown_address_is_refused_at_rcpt(world: None) -> None:
-    result = trace_address("nobody+tag@lmtp.example")
+    result = trace_address("nobody+tag@lmtp.example", notes=NOTES)
     assert result.verdict == "rejected"
     assert result.reply == (
         "550 5.1.1 <nobody+tag@lmtp.example>: Recipient address rejected: "
@@ -175,13 +178,13 @@ def test_an_extension_of_an_unknown_address_is_refused_at_rcpt(world: None) -> N
 
 
 def test_an_extension_of_a_mailbox_is_not_taken_by_the_catch_all(world: None) -> None:
-    result = trace_address("bob+tag@example.com")
+    result = trace_address("bob+tag@example.com", notes=NOTES)
     assert delivered(result) == {"bob@example.com": "deliver_mbox"}
     assert "@example.com" not in keys(result)
     assert "note_extension_dropped_virtual" in codes(result)
     assert "virtual(8) receives the exact address" in text(result)
     # Without the mailbox, the catch-all comes only after both keys.
-    result = trace_address("nobody+tag@example.com")
+    result = trace_address("nobody+tag@example.com", notes=NOTES)
     assert keys(result, "virtual_alias_maps", "virtual_alias_catchall_maps")[:5] == [
         "nobody+tag@example.com",
         "nobody+tag@example.com",
@@ -194,7 +197,7 @@ def test_an_extension_of_a_mailbox_is_not_taken_by_the_catch_all(world: None) ->
 
 def test_an_exact_alias_with_a_plus_wins(world: None) -> None:
     factories.mailbox("lists@lmtp.example", password=None, password_hash=mailbox_hash())
-    result = trace_address("lists+news@lmtp.example")
+    result = trace_address("lists+news@lmtp.example", notes=NOTES)
     assert "expand_alias" in codes(result)
     assert delivered(result) == {"solo@lmtp.example": "deliver_transport"}
     assert "lists@lmtp.example" not in keys(result, *MAILBOX_TABLES)
@@ -202,31 +205,31 @@ def test_an_exact_alias_with_a_plus_wins(world: None) -> None:
 
 def test_no_delimiter_no_splitting(world: None, settings) -> None:
     settings.MAILADMIN_RECIPIENT_DELIMITER = ""
-    result = trace_address("solo+tag@lmtp.example")
+    result = trace_address("solo+tag@lmtp.example", notes=NOTES)
     assert result.verdict == "rejected"
     assert result.reply.endswith("User unknown in virtual mailbox table")
     assert "solo@lmtp.example" not in keys(result)
     assert not [code for code in codes(result) if "extension" in code]
     # example.com's catch-all takes what is not bob's own address.
-    result = trace_address("bob+tag@example.com")
+    result = trace_address("bob+tag@example.com", notes=NOTES)
     assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
     assert "bob@example.com" not in keys(result)
 
 
 def test_several_delimiter_characters(world: None, settings) -> None:
     settings.MAILADMIN_RECIPIENT_DELIMITER = "-+"
-    assert delivered(trace_address("solo-a+b@lmtp.example")) == {
+    assert delivered(trace_address("solo-a+b@lmtp.example", notes=NOTES)) == {
         "solo@lmtp.example": "deliver_transport"
     }
     # With "-" a delimiter, an owner-/-request local part is only ever looked up as it is.
-    result = trace_address("solo-request@lmtp.example")
+    result = trace_address("solo-request@lmtp.example", notes=NOTES)
     assert result.verdict == "rejected"
     assert "extension_reserved" in codes(result)
     assert "solo@lmtp.example" not in keys(result)
 
 
 def test_a_disabled_mailbox_refuses_its_extensions(world: None) -> None:
-    result = trace_address("carol+tag@example.com")
+    result = trace_address("carol+tag@example.com", notes=NOTES)
     assert result.verdict == "rejected"
     assert result.reply == (
         "550 5.2.1 <carol+tag@example.com>: Recipient address rejected: Mailbox disabled"
@@ -238,7 +241,7 @@ def test_a_disabled_mailbox_refuses_its_extensions(world: None) -> None:
 def test_a_relay_recipient_without_the_extension_accepts_it(world: None) -> None:
     relay = Domain.objects.get(name="relay.example")
     RelayRecipient.objects.create(domain=relay, local_part="listed")
-    result = trace_address("listed+tag@relay.example")
+    result = trace_address("listed+tag@relay.example", notes=NOTES)
     assert result.verdict == "accepted"
     assert "rcpt_extension_relay" in codes(result)
     # Nothing rewrites it: the relay gets the address as it came, extension and all.
@@ -248,17 +251,17 @@ def test_a_relay_recipient_without_the_extension_accepts_it(world: None) -> None
         "listed@relay.example",
         "relay.example",
     ]
-    assert trace_address("other+tag@relay.example").verdict == "rejected"
+    assert trace_address("other+tag@relay.example", notes=NOTES).verdict == "rejected"
 
 
 def test_alias_domains_and_their_catch_all(world: None) -> None:
     # alice@alias.example answers: the extension is dropped on the way to alice@example.com.
-    result = trace_address("alice+tag@alias.example")
+    result = trace_address("alice+tag@alias.example", notes=NOTES)
     assert "rcpt_extension_alias" in codes(result)
     assert delivered(result) == {"alice@example.com": "deliver_maildir"}
     # The catch-all "@example.com" answered the domain key, not the key without the
     # extension: the whole local part goes along (mail_addr_map), then is looked up there.
-    result = trace_address("nobody+tag@alias.example")
+    result = trace_address("nobody+tag@alias.example", notes=NOTES)
     expand = [step for step in result.steps if step.stage == "expand"]
     assert expand[0].params["results"] == ["nobody+tag@example.com"]
     assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
@@ -268,7 +271,7 @@ def test_an_alias_destination_with_an_extension_reaches_the_mailbox(world: None)
     ms.alias_create(
         actor=None, address="fwd@nocatch.example", destinations=["solo+fwd@lmtp.example"]
     )
-    result = trace_address("fwd@nocatch.example")
+    result = trace_address("fwd@nocatch.example", notes=NOTES)
     assert "expand_extension" in codes(result)
     assert delivered(result) == {"solo@lmtp.example": "deliver_transport"}
 
@@ -281,10 +284,10 @@ def test_a_delimiter_trace_costs_a_fixed_number_of_queries(
     # virtual_alias_catchall_maps for solo+tag@ and virtual_alias_maps for solo@ at RCPT TO;
     # the note on a disabled solo+tag@ alias; then solo@'s transport_maps and the domain's.
     with django_assert_num_queries(2 + 2 + 2 + 3 + 1 + 2):
-        trace_address("solo+tag@lmtp.example")
+        trace_address("solo+tag@lmtp.example", notes=NOTES)
     # An address without the delimiter costs what it did.
     with django_assert_num_queries(2 + 2 + 1 + 1 + 2):
-        trace_address("solo@lmtp.example")
+        trace_address("solo@lmtp.example", notes=NOTES)
 
 
 # -- the page -----------------------------------------------------------------------------------

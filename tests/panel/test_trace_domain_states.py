@@ -12,10 +12,13 @@ from domains import services as ds
 from domains.models import Domain, RelayRecipient, ServerSettings
 from mailadmin.contract import trace
 from mailadmin.contract.trace import trace_address
+from mailboxes.trace_notes import ModelTraceNotes
 from mailboxes.trace_text import render_trace
 from tests.contract.scenario import IDN_DOMAIN, build
 
 pytestmark = pytest.mark.django_db
+# The notes the panel reads from mailadmin's tables, as the trace page hands them in.
+NOTES = ModelTraceNotes()
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def test_a_disabled_domain_is_refused_not_relayed(world: None, address: str) -> 
         ds.domain_set_active(
             actor=None, domain=Domain.objects.get(name="nowhere.inactive.example"), active=False
         )
-    result = trace_address(address)
+    result = trace_address(address, notes=NOTES)
     assert result.verdict == "rejected"
     assert result.reply == f"550 5.2.1 <{address}>: Recipient address rejected: Domain disabled"
     assert "rcpt_domain_disabled" in codes(result)
@@ -48,7 +51,7 @@ def test_a_disabled_domain_is_refused_not_relayed(world: None, address: str) -> 
 
 
 def test_a_u_label_is_traced_as_its_a_label(world: None) -> None:
-    result = trace_address("jan@BÜCHER.example")
+    result = trace_address("jan@BÜCHER.example", notes=NOTES)
     assert result.address == "jan@bücher.example"
     assert codes(result)[:2] == ["domain_hosted", "domain_unicode"]
     assert result.steps[1].params == {"domain": "bücher.example", "a_label": IDN_DOMAIN}
@@ -57,20 +60,20 @@ def test_a_u_label_is_traced_as_its_a_label(world: None) -> None:
 
 
 def test_postmaster_of_a_domain_without_catch_all_goes_to_the_server(world: None) -> None:
-    result = trace_address("postmaster@nocatch.example")
+    result = trace_address("postmaster@nocatch.example", notes=NOTES)
     assert result.verdict == "accepted"
     assert "rcpt_in_alias_maps" in codes(result)
     assert "note_role_fallback" in codes(result)
     assert delivered(result) == {"postmaster@localhost": "deliver_local"}
     # Its own mailbox wins, and no note is added.
-    own = trace_address("postmaster@example.com")
+    own = trace_address("postmaster@example.com", notes=NOTES)
     assert "note_role_fallback" not in codes(own)
     assert delivered(own) == {"postmaster@example.com": "deliver_maildir"}
 
 
 def test_the_fallback_is_off_without_a_server_postmaster(world: None) -> None:
     ServerSettings.objects.filter(id=1).update(postmaster_address="")
-    result = trace_address("postmaster@nocatch.example")
+    result = trace_address("postmaster@nocatch.example", notes=NOTES)
     assert result.verdict == "rejected"
     assert result.reply.endswith("User unknown in virtual mailbox table")
 
@@ -78,10 +81,10 @@ def test_the_fallback_is_off_without_a_server_postmaster(world: None) -> None:
 def test_relay_recipients_are_accepted_and_others_refused(world: None) -> None:
     relay = Domain.objects.get(name="relay.example")
     RelayRecipient.objects.create(domain=relay, local_part="listed")
-    accepted = trace_address("listed@relay.example")
+    accepted = trace_address("listed@relay.example", notes=NOTES)
     assert accepted.verdict == "accepted"
     assert "rcpt_relay_accepted" in codes(accepted)
-    refused = trace_address("other@relay.example")
+    refused = trace_address("other@relay.example", notes=NOTES)
     assert refused.verdict == "rejected"
     assert refused.reply == (
         "550 5.1.1 <other@relay.example>: Recipient address rejected: "
@@ -89,7 +92,7 @@ def test_relay_recipients_are_accepted_and_others_refused(world: None) -> None:
     )
     assert "rcpt_unknown_relay" in codes(refused)
     Domain.objects.filter(pk=relay.pk).update(relay_accept_any=True)
-    assert trace_address("other@relay.example").verdict == "accepted"
+    assert trace_address("other@relay.example", notes=NOTES).verdict == "accepted"
 
 
 def test_every_writer_keeps_the_unicode_key() -> None:

@@ -14,9 +14,12 @@ from mailadmin.contract import trace
 from mailadmin.contract.trace import expand_query, trace_address
 from mailboxes import services as ms
 from mailboxes.models import Alias, AliasDestination
+from mailboxes.trace_notes import ModelTraceNotes
 from tests.contract.scenario import IDN_DOMAIN, build
 
 pytestmark = pytest.mark.django_db
+# The notes the panel reads from mailadmin's tables, as the trace page hands them in.
+NOTES = ModelTraceNotes()
 
 
 @pytest.fixture
@@ -58,7 +61,7 @@ def test_expand_query_refuses_an_unquoted_placeholder() -> None:
 
 
 def test_mailbox_maildir_with_owner_override(world: None) -> None:
-    result = trace_address("alice@example.com")
+    result = trace_address("alice@example.com", notes=NOTES)
     assert result.verdict == "accepted"
     assert codes(result)[:2] == ["domain_hosted", "rcpt_in_alias_maps"]
     assert "expand_mailbox_self" in codes(result) and "expand_self" not in codes(result)
@@ -70,14 +73,14 @@ def test_mailbox_maildir_with_owner_override(world: None) -> None:
 
 
 def test_mbox_mailbox(world: None) -> None:
-    step = trace_address("bob@example.com").steps[-1]
+    step = trace_address("bob@example.com", notes=NOTES).steps[-1]
     assert step.code == "deliver_mbox"
     assert step.params["path"] == "example.com/bob/mbox"
     assert (step.params["uid"], step.params["gid"]) == ("2001", "2002")
 
 
 def test_unknown_user_without_catchall_is_rejected_at_rcpt(world: None) -> None:
-    result = trace_address("nobody@nocatch.example")
+    result = trace_address("nobody@nocatch.example", notes=NOTES)
     assert result.verdict == "rejected"
     assert result.reply == (
         "550 5.1.1 <nobody@nocatch.example>: Recipient address rejected: "
@@ -87,7 +90,7 @@ def test_unknown_user_without_catchall_is_rejected_at_rcpt(world: None) -> None:
 
 
 def test_unknown_user_goes_to_the_catchall(world: None) -> None:
-    result = trace_address("nobody@example.com")
+    result = trace_address("nobody@example.com", notes=NOTES)
     assert result.verdict == "accepted"
     assert "rcpt_catchall" in codes(result)
     expand = next(s for s in result.steps if s.code == "expand_catchall")
@@ -97,19 +100,19 @@ def test_unknown_user_goes_to_the_catchall(world: None) -> None:
 
 
 def test_inactive_alias_falls_to_the_catchall_and_says_why(world: None) -> None:
-    result = trace_address("old@example.com")
+    result = trace_address("old@example.com", notes=NOTES)
     assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
     assert "note_alias_inactive" in codes(result)
 
 
 def test_foreign_domain_is_relay_access_denied(world: None) -> None:
-    result = trace_address("someone@elsewhere.net")
+    result = trace_address("someone@elsewhere.net", notes=NOTES)
     assert result.verdict == "rejected"
     assert result.reply == "554 5.7.1 <someone@elsewhere.net>: Relay access denied"
 
 
 def test_inactive_domain_stays_ours_refuses_and_is_explained(world: None) -> None:
-    result = trace_address("gina@inactive.example")
+    result = trace_address("gina@inactive.example", notes=NOTES)
     assert result.verdict == "rejected"
     assert result.reply == (
         "550 5.2.1 <gina@inactive.example>: Recipient address rejected: Domain disabled"
@@ -119,17 +122,17 @@ def test_inactive_domain_stays_ours_refuses_and_is_explained(world: None) -> Non
 
 def test_inactive_mailbox_is_refused_at_rcpt_by_the_recipient_access_table(world: None) -> None:
     for address in ("carol@example.com", "carol@alias.example"):
-        result = trace_address(address)
+        result = trace_address(address, notes=NOTES)
         assert result.verdict == "rejected"
         assert result.reply == (
             f"550 5.2.1 <{address}>: Recipient address rejected: Mailbox disabled"
         )
         assert "rcpt_access_refused" in codes(result)
-    assert "note_mailbox_inactive" in codes(trace_address("carol@example.com"))
+    assert "note_mailbox_inactive" in codes(trace_address("carol@example.com", notes=NOTES))
 
 
 def test_alias_with_several_destinations(world: None) -> None:
-    result = trace_address("team@example.com")
+    result = trace_address("team@example.com", notes=NOTES)
     assert delivered(result) == {
         "alice@example.com": "deliver_maildir",
         "bob@example.com": "deliver_mbox",
@@ -138,7 +141,7 @@ def test_alias_with_several_destinations(world: None) -> None:
 
 
 def test_alias_keeping_a_copy_expands_to_itself_once(world: None) -> None:
-    result = trace_address("dave@example.com")
+    result = trace_address("dave@example.com", notes=NOTES)
     assert "expand_self" in codes(result)
     assert delivered(result) == {
         "dave@example.com": "deliver_maildir",
@@ -147,23 +150,23 @@ def test_alias_keeping_a_copy_expands_to_itself_once(world: None) -> None:
 
 
 def test_alias_domain_rewrites_to_the_target(world: None) -> None:
-    result = trace_address("alice@alias.example")
+    result = trace_address("alice@alias.example", notes=NOTES)
     assert codes(result)[:2] == ["domain_alias", "rcpt_in_alias_maps"]
     assert delivered(result) == {"alice@example.com": "deliver_maildir"}
 
 
 def test_alias_domain_unknown_user_is_rejected_in_the_alias_table(world: None) -> None:
-    result = trace_address("nobody@alias-nocatch.example")
+    result = trace_address("nobody@alias-nocatch.example", notes=NOTES)
     assert result.reply.endswith("User unknown in virtual alias table")
 
 
 def test_alias_domain_catchall_follows_the_target(world: None) -> None:
-    result = trace_address("nobody@alias.example")
+    result = trace_address("nobody@alias.example", notes=NOTES)
     assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
 
 
 def test_transport_override_hands_to_lmtp(world: None) -> None:
-    step = trace_address("ivan@transported.example").steps[-1]
+    step = trace_address("ivan@transported.example", notes=NOTES).steps[-1]
     assert step.code == "deliver_transport"
     assert step.params["transport"] == "lmtp:unix:private/dovecot-lmtp"
 
@@ -171,15 +174,15 @@ def test_transport_override_hands_to_lmtp(world: None) -> None:
 def test_relay_and_backup_domains(world: None) -> None:
     # A new relay or backup domain accepts only its listed recipients; these accept any.
     Domain.objects.filter(delivery__in=["relay", "backup"]).update(relay_accept_any=True)
-    relay = trace_address("x@relay.example")
+    relay = trace_address("x@relay.example", notes=NOTES)
     assert relay.verdict == "accepted"
     assert relay.steps[-1].code == "deliver_relay"
     assert relay.steps[-1].params["transport"] == "smtp:[mx.relay.example]:25"
-    assert trace_address("x@backup.example").steps[-1].code == "deliver_relay_mx"
+    assert trace_address("x@backup.example", notes=NOTES).steps[-1].code == "deliver_relay_mx"
 
 
 def test_idn_domain(world: None) -> None:
-    result = trace_address(f"jan@{IDN_DOMAIN}")
+    result = trace_address(f"jan@{IDN_DOMAIN}", notes=NOTES)
     assert delivered(result) == {f"jan@{IDN_DOMAIN}": "deliver_maildir"}
 
 
@@ -204,7 +207,7 @@ def test_the_services_refuse_the_loop(world: None) -> None:
 
 def test_alias_loop_defers_like_cleanup(world: None) -> None:
     loop_rows()
-    result = trace_address("ping@nocatch.example")
+    result = trace_address("ping@nocatch.example", notes=NOTES)
     assert result.verdict == "deferred"
     assert codes(result)[-1] == "expand_loop"
     # Each address is looked up once, however many times cleanup would rewrite it.
@@ -219,7 +222,9 @@ def test_alias_loop_defers_like_cleanup(world: None) -> None:
 
 
 def test_hidden_domain_stops_the_trace(world: None) -> None:
-    result = trace_address("team@example.com", may_see=lambda domain: domain != "example.com")
+    result = trace_address(
+        "team@example.com", may_see=lambda domain: domain != "example.com", notes=NOTES
+    )
     # The starting domain is the caller's to check; inside, example.com is not shown.
     assert all(d.code == "deliver_hidden" for d in result.deliveries if "example.com" in d.address)
 
@@ -227,7 +232,7 @@ def test_hidden_domain_stops_the_trace(world: None) -> None:
 def test_alias_domain_catchall_rewrites_to_the_same_user_in_the_target(world: None) -> None:
     """The catch-all of alias.example answers "@example.com": the same user there (RESULT
     ADDRESS REWRITING in virtual(5)), which cleanup then looks up like any address."""
-    result = trace_address("nobody@alias.example")
+    result = trace_address("nobody@alias.example", notes=NOTES)
     expand = [step for step in result.steps if step.stage == "expand"]
     assert expand[0].params["results"] == ["nobody@example.com"]
     assert expand[1].params["address"] == "nobody@example.com"
@@ -241,7 +246,7 @@ def test_a_wide_alias_is_traced_up_to_the_limit(world: None) -> None:
     AliasDestination.objects.bulk_create(
         AliasDestination(alias=wide, address=f"w{i}@elsewhere.net") for i in range(999)
     )
-    result = trace_address("wide@nocatch.example")
+    result = trace_address("wide@nocatch.example", notes=NOTES)
     assert result.verdict == "partial"
     assert result.untraced == 999 - trace.TRACE_LIMIT
     assert len(result.deliveries) == trace.TRACE_LIMIT
@@ -251,6 +256,6 @@ def test_a_wide_alias_is_traced_up_to_the_limit(world: None) -> None:
     AliasDestination.objects.bulk_create(
         AliasDestination(alias=wide, address=f"v{i}@elsewhere.net") for i in range(2)
     )
-    result = trace_address("wide@nocatch.example")
+    result = trace_address("wide@nocatch.example", notes=NOTES)
     assert result.verdict == "deferred"
     assert codes(result)[-1] == "expand_too_many"
