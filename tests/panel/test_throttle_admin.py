@@ -98,9 +98,13 @@ def test_pages_are_404_for_a_domain_admin(client_a, delayed):
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login(client, delayed):
-    assert client.get(LIST)["Location"].startswith("/accounts/login/")
+    assert client.get(LIST)["Location"] == f"/accounts/login/?next={LIST}"
     row = pair("admin-a", "203.0.113.9")
-    assert client.post(lift_url(row)).status_code == 302
+    response = client.post(lift_url(row))
+    assert (response.status_code, response["Location"]) == (
+        302,
+        f"/accounts/login/?next={lift_url(row)}",
+    )
     assert LoginThrottle.objects.filter(pk=row.pk).exists()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from django.test import Client
 
@@ -59,4 +61,8 @@ def test_admin_pages_send_anonymous_visitors_to_the_admin_login(client: Client, 
         "/me/admin/domains/example.com/forwarding/",
         "/me/admin/policy/",
     ):
-        assert client.get(url)["Location"].startswith("/accounts/login/")
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (
+            302,
+            "/accounts/login/?next=" + quote(url, safe="/"),
+        )

@@ -88,7 +88,7 @@ def test_policy_length_has_a_floor_and_a_ceiling(length: int) -> None:
 def test_policy_page_for_superadmin_only(client, admin_client, superadmin, owner_client) -> None:
     url = "/me/admin/policy/"
     assert admin_client.get(url).status_code == 404
-    assert owner_client.get(url)["Location"].startswith("/accounts/login/")
+    assert owner_client.get(url)["Location"] == f"/accounts/login/?next={url}"
     client.force_login(superadmin)
     assert client.get(url).status_code == 200
     response = client.post(url, {"min_length": "16", "forbid_address": "on"})

@@ -132,14 +132,21 @@ def test_domain_admin_imports_only_into_their_domains() -> None:
 
 
 def test_jobs_of_others_and_non_admins_get_404(superadmin) -> None:
-    job = ImportJob.objects.create(owner=superadmin, filename="x.csv", data=b"type,name\n")
+    # Checked: a confirm or a cancel that reached it would change its state.
+    job = ImportJob.objects.create(
+        owner=superadmin, filename="x.csv", data=b"type,name\n", state=JobState.CHECKED
+    )
     admin = f.domain_admin("dadmin", f.domain("mine.example"))
     other = client_for(admin)
     assert other.get(reverse("transfer:job", args=[job.pk])).status_code == 404
     assert other.post(reverse("transfer:confirm", args=[job.pk])).status_code == 404
+    assert other.post(reverse("transfer:cancel", args=[job.pk])).status_code == 404
+    job.refresh_from_db()
+    assert (job.state, bytes(job.data)) == (JobState.CHECKED, b"type,name\n")
     nobody = get_user_model().objects.create_user("nobody", password=f.PASSWORD)
     assert client_for(nobody).get(reverse("transfer:index")).status_code == 404
-    assert Client().get(reverse("transfer:index")).status_code == 302
+    index = reverse("transfer:index")
+    assert Client().get(index)["Location"] == f"/accounts/login/?next={index}"
     assert client_for(admin).get(reverse("transfer:backup")).status_code == 404
     assert client_for(superadmin).get(reverse("transfer:job", args=[job.pk])).status_code == 200
     assert (
