@@ -1,6 +1,6 @@
 """Reads of domains, scoped to what the asking user may see.
 
-Every view, command and API asks here: a superuser sees every domain, a domain admin only the
+Every view and command asks here: a superuser sees every domain, a domain admin only the
 domains granted to them, anyone else nothing. An object outside the scope is a 404.
 """
 
