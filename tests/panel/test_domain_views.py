@@ -3,7 +3,13 @@ refused, htmx partial versus the whole page."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
+
+from audit.models import AuditEntry
+from domains.models import AliasDomain, Domain, ServerSettings
+from mailboxes.models import Alias, Mailbox
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +30,14 @@ GET_PAGES = [(url, who) for url, methods, who in PAGES if "GET" in methods]
 
 def is_full_page(response) -> bool:
     return b"<html" in response.content
+
+
+def world() -> list[object]:
+    """The rows a domain page could write, to show that a refused request wrote none."""
+    return [
+        list(model.objects.order_by("pk").values())
+        for model in (Domain, Mailbox, Alias, AliasDomain, ServerSettings, AuditEntry)
+    ]
 
 
 @pytest.mark.parametrize(("url", "who"), GET_PAGES)
@@ -50,21 +64,25 @@ def test_domain_admin_gets_own_domain_pages(client_a, htmx, url, who):
 
 @pytest.mark.parametrize(("url", "methods", "who"), [p for p in PAGES if "{d}" in p[0]])
 def test_foreign_domain_is_404_on_every_url(client_a, client_b, client_super, url, methods, who):
+    before = world()
     for method in (m.lower() for m in methods):
         assert getattr(client_a, method)(url.format(d="b.example")).status_code == 404
         assert getattr(client_b, method)(url.format(d="a.example")).status_code == 404
         # A domain that does not exist looks the same as a foreign one.
         assert getattr(client_a, method)(url.format(d="nowhere.example")).status_code == 404
         assert getattr(client_super, method)(url.format(d="nowhere.example")).status_code == 404
+    assert world() == before
 
 
 @pytest.mark.parametrize(("url", "methods", "who"), [p for p in PAGES if p[2] == "super"])
 def test_superadmin_pages_are_404_for_domain_admins_even_on_their_own_domain(
     client_a, url, methods, who
 ):
+    before = world()
     for method in methods:
         response = getattr(client_a, method.lower())(url.format(d="a.example"))
         assert response.status_code == 404
+    assert world() == before
 
 
 @pytest.mark.parametrize(("url", "methods", "who"), PAGES)
@@ -76,9 +94,11 @@ def test_wrong_method_is_refused(client_super, url, methods, who):
 
 @pytest.mark.parametrize(("url", "methods", "who"), PAGES)
 def test_anonymous_is_sent_to_login(client, url, methods, who):
-    response = client.get(url.format(d="a.example"))
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/?next=")
+    page = url.format(d="a.example")
+    for method in sorted({"get"} | {m.lower() for m in methods}):
+        response = getattr(client, method)(page)
+        assert response.status_code == 302, method
+        assert response["Location"] == "/accounts/login/?next=" + quote(page, safe="/")
 
 
 def test_mailbox_owner_style_user_without_domains_gets_404(db, domain_a):
