@@ -9,6 +9,11 @@ answers them from the index. MariaDB and SQLite get nothing and keep scanning.
 
 The extension is trusted (PostgreSQL 13+): the database owner may create it. Reversing drops the
 indexes, not the extension, which other objects of the database may use.
+
+These are migration operations and a stable API: every migration that calls them runs them
+again on each fresh database, so the SQL a function emits for given arguments never changes
+(the contract's SQL, which does change, is frozen in its migrations instead). Different SQL
+is a new function here, for new migrations.
 """
 
 from __future__ import annotations
