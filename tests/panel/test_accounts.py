@@ -22,6 +22,27 @@ def login(client: Client, username: str, password: str, **extra):
     return client.post("/accounts/login/", {"username": username, "password": password, **extra})
 
 
+def logged_in_as(client: Client, response, username: str) -> bool:
+    """The login answered with its redirect and the session now holds `username`."""
+    user = get_user_model().objects.get(username=username)
+    return response.status_code == 302 and client.session.get("_auth_user_id") == str(user.pk)
+
+
+def admins() -> list[object]:
+    """Every admin account and what it administers, to show that a refused request changed none."""
+    users = get_user_model().objects.order_by("pk")
+    return [
+        (
+            u.username,
+            u.password,
+            u.is_superuser,
+            u.is_active,
+            sorted(u.administered_domains.values_list("name", flat=True)),
+        )
+        for u in users
+    ]
+
+
 def test_login_page_works_without_and_with_htmx(client, htmx):
     full = client.get("/accounts/login/")
     assert full.status_code == 200
@@ -59,6 +80,7 @@ def test_a_user_without_domains_cannot_log_in(client, db):
     response = login(client, "plain", PASSWORD)
     assert response.status_code == 200
     assert "Wrong username or password." in response.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 def test_after_the_free_failures_even_the_right_password_waits_from_that_network(
@@ -73,7 +95,7 @@ def test_after_the_free_failures_even_the_right_password_waits_from_that_network
     assert "_auth_user_id" not in client.session
     # When the delay has passed, the right password works again and clears the pair's count.
     LoginThrottle.objects.update(blocked_until=None)
-    assert login(client, "admin-a", PASSWORD).status_code == 302
+    assert logged_in_as(client, login(client, "admin-a", PASSWORD), "admin-a")
     assert not LoginThrottle.objects.exclude(identity="").exclude(network="").exists()
 
 
@@ -86,13 +108,15 @@ def test_logout_is_a_post(client_a):
     response = client_a.post("/accounts/logout/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
-    assert client_a.get("/").status_code == 302
+    assert "_auth_user_id" not in client_a.session
+    assert client_a.get("/")["Location"] == "/accounts/login/?next=/"
 
 
 def test_logout_needs_the_csrf_token(admin_a):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_a)
     assert client.post("/accounts/logout/").status_code == 403
+    assert client.session["_auth_user_id"] == str(admin_a.pk)  # still logged in
 
 
 def test_password_change(client_a, admin_a):
@@ -144,9 +168,11 @@ ADMIN_URLS = [
 
 @pytest.mark.parametrize(("url", "methods"), ADMIN_URLS)
 def test_admin_pages_are_404_for_domain_admins(client_a, admin_b, url, methods):
+    before = admins()
     for method in methods:
         assert getattr(client_a, method.lower())(url).status_code == 404
     assert AuditEntry.objects.filter(object_type="user").count() == 0
+    assert admins() == before
 
 
 @pytest.mark.parametrize(("url", "methods"), ADMIN_URLS)
@@ -166,11 +192,13 @@ def test_admin_pages_whole_and_partial(client_super, admin_b, htmx, url, methods
 
 
 def test_unknown_admin_is_404(client_super):
+    before = admins()
     assert client_super.get("/accounts/admins/nobody/").status_code == 404
     assert (
         client_super.post("/accounts/admins/nobody/grant/", {"domains": "a.example"}).status_code
         == 404
     )
+    assert admins() == before
 
 
 def test_superadmin_creates_a_domain_admin_with_a_generated_password(client_super, domain_a):
@@ -187,7 +215,7 @@ def test_superadmin_creates_a_domain_admin_with_a_generated_password(client_supe
     assert [d.name for d in carol.administered_domains.all()] == ["a.example"]
     assert AuditEntry.objects.filter(action="grant", domain="a.example").exists()
     client = Client()
-    assert login(client, "carol", password).status_code == 302
+    assert logged_in_as(client, login(client, "carol", password), "carol")
 
 
 @pytest.mark.parametrize(
@@ -239,20 +267,28 @@ def test_superadmin_cannot_demote_or_delete_themself(client_super, superadmin):
     assert "your own superadmin rights" in response.content.decode()
     response = client_super.post("/accounts/admins/root/delete/")
     assert response.status_code == 200
+    assert "You cannot delete your own account." in response.content.decode()
     superadmin.refresh_from_db()
-    assert superadmin.is_superuser
+    assert superadmin.is_superuser and superadmin.is_active
+    assert not AuditEntry.objects.filter(object_type="user").exists()
 
 
 def test_reset_password_shows_a_new_one_once(client_super, admin_b):
     response = client_super.post("/accounts/admins/admin-b/password/")
+    assert response.status_code == 200
+    password = response.context["password"]
+    assert password in response.content.decode()
+    assert "no-store" in response["Cache-Control"]  # shown once: never kept by a cache
     admin_b.refresh_from_db()
-    assert admin_b.check_password(response.context["password"])
+    assert admin_b.check_password(password)
+    assert AuditEntry.objects.filter(action="password", object_id=str(admin_b.pk)).exists()
 
 
 def test_delete_admin(client_super, admin_b, domain_b):
     response = client_super.post("/accounts/admins/admin-b/delete/")
     assert response["Location"] == "/accounts/admins/"
     assert not get_user_model().objects.filter(username="admin-b").exists()
+    assert AuditEntry.objects.filter(action="delete", object_type="user").count() == 1
     assert domain_b.mailboxes.count() == 2
 
 
@@ -289,14 +325,16 @@ def test_failures_from_other_networks_never_refuse_the_right_password(admin_a):
         attacker = Client(REMOTE_ADDR=f"198.51.100.{n + 1}")
         for _ in range(5):
             login(attacker, "admin-a", "wrong password")
-    assert login(Client(REMOTE_ADDR="192.0.2.1"), "admin-a", PASSWORD).status_code == 302
+    client = Client(REMOTE_ADDR="192.0.2.1")
+    assert logged_in_as(client, login(client, "admin-a", PASSWORD), "admin-a")
 
 
 def test_many_names_failing_behind_one_nat_do_not_refuse_its_other_admins(admin_a):
     nat = "203.0.113.50"
     for i in range(20):
         login(Client(REMOTE_ADDR=nat), f"someone{i}", "wrong password")
-    assert login(Client(REMOTE_ADDR=nat), "admin-a", PASSWORD).status_code == 302
+    client = Client(REMOTE_ADDR=nat)
+    assert logged_in_as(client, login(client, "admin-a", PASSWORD), "admin-a")
 
 
 def test_ipv6_clients_are_counted_by_their_64_prefix(admin_a):
@@ -304,7 +342,8 @@ def test_ipv6_clients_are_counted_by_their_64_prefix(admin_a):
         login(Client(REMOTE_ADDR=f"2001:db8:1:2::{i + 1}"), "admin-a", "wrong password")
     delayed = login(Client(REMOTE_ADDR="2001:db8:1:2::99"), "admin-a", PASSWORD)
     assert "Too many failed logins" in delayed.content.decode()
-    assert login(Client(REMOTE_ADDR="2001:db8:1:3::1"), "admin-a", PASSWORD).status_code == 302
+    client = Client(REMOTE_ADDR="2001:db8:1:3::1")
+    assert logged_in_as(client, login(client, "admin-a", PASSWORD), "admin-a")
 
 
 def test_owner_failures_do_not_delay_the_admin_of_the_same_name(domain_a):
@@ -314,7 +353,7 @@ def test_owner_failures_do_not_delay_the_admin_of_the_same_name(domain_a):
             "/me/login/", {"address": "alice@a.example", "password": "wrong password"}
         )
     client = Client(REMOTE_ADDR="198.51.100.7")
-    assert login(client, "alice@a.example", PASSWORD).status_code == 302
+    assert logged_in_as(client, login(client, "alice@a.example", PASSWORD), "alice@a.example")
 
 
 def test_wrong_current_passwords_on_the_password_form_are_throttled(client_a, admin_a):
@@ -328,7 +367,8 @@ def test_wrong_current_passwords_on_the_password_form_are_throttled(client_a, ad
     admin_a.refresh_from_db()
     assert admin_a.check_password(PASSWORD)
     # Its own key space: the admin's login from the same network is not delayed by it.
-    assert login(Client(), "admin-a", PASSWORD).status_code == 302
+    client = Client()
+    assert logged_in_as(client, login(client, "admin-a", PASSWORD), "admin-a")
 
 
 # --- usernames are validated in the form they are stored in ------------------------------------
