@@ -2,14 +2,17 @@ from django.urls import path
 
 from domains import views
 from domains.views.server import server_settings
+from mailadmin.contract import views as contract_views
 
 app_name = "domains"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("domains/", views.domain_list, name="list"),
     path("domains/new/", views.domain_create, name="create"),
-    path("config/", views.config, name="config"),
-    path("config/download/", views.config_download, name="config_download"),
+    # The mail-stack config page lives in the contract (mailadmin/contract/views.py); its
+    # names stay domains:config and domains:config_download.
+    path("config/", contract_views.config, name="config"),
+    path("config/download/", contract_views.config_download, name="config_download"),
     path("server/", server_settings, name="server"),
     path("domains/<str:name>/", views.domain_detail, name="detail"),
     path("domains/<str:name>/edit/", views.domain_edit, name="edit"),

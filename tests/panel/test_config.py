@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from audit.models import AuditEntry
-from domains import mailstack
+from mailadmin.contract import config_page
 from mailadmin.contract.roles import mysql_native_password, scram_sha_256
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_every_exported_file_is_shown_without_credentials(client_super, export_d
     for role, password in secrets.items():
         assert password not in body
         assert scram_sha_256(password, role) not in body
-    assert mailstack.HIDDEN in body
+    assert config_page.HIDDEN in body
     assert "postconf -e &#x27;virtual_mailbox_maps = proxy:pgsql:" in body
 
 
@@ -64,7 +64,7 @@ def test_download_is_the_whole_set_with_credentials(client_super, export_dir):
         assert member is not None
         roles = member.read().decode()
         modes = {m.name: m.mode for m in tar.getmembers()}
-    expected = {f"mailadmin-config/{f.path}" for f in mailstack.config_files(reveal=True)}
+    expected = {f"mailadmin-config/{f.path}" for f in config_page.config_files(reveal=True)}
     assert set(names) == expected
     secrets = role_passwords(export_dir)
     assert scram_sha_256(secrets["mailadmin_postfix"], "mailadmin_postfix") in roles
@@ -81,7 +81,7 @@ def test_the_page_matches_what_export_maps_writes(export_dir):
     from django.test import override_settings
 
     with override_settings(MAILADMIN_EXPORT_DIR=out):
-        shown = {f.path: f.content for f in mailstack.config_files(reveal=True)}
+        shown = {f.path: f.content for f in config_page.config_files(reveal=True)}
     for path, content in shown.items():
         assert (out / path).read_text() == content
 
@@ -96,6 +96,6 @@ def test_hidden_also_covers_mysql_hashes():
         postfix_password="pfsecret123",
         dovecot_password="dvsecret456",
     )
-    for item in mailstack.config_files(reveal=False, target=target):
+    for item in config_page.config_files(reveal=False, target=target):
         for secret in ("pfsecret123", "dvsecret456", mysql_native_password("pfsecret123")):
             assert secret not in item.content

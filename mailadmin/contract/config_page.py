@@ -1,5 +1,6 @@
-"""The mail-stack config as the panel shows it: the exporter's files for this installation,
-with the read-only roles' credentials hidden unless asked for, and the install steps.
+"""The mail-stack config page's data: the exporter's files for this installation, with the
+read-only roles' credentials hidden unless asked for, the archive of the whole set, and the
+install steps (the main.cf lines as postconf -e commands).
 
 The role passwords are the ones `manage.py export_maps --out DIR` keeps in
 DIR/.mailadmin-secrets.json; the panel reads (and, the first time, creates) that file in

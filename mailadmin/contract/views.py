@@ -1,22 +1,29 @@
+"""The mail-stack config page: every exported file, the install steps and the download of the
+whole set, for superadmins. Showing or downloading the roles' credentials is recorded in the
+audit log (audit.services, the one import of an app above the contract)."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record
-from domains import mailstack
 from mailadmin.access import superadmin_required
-from mailadmin.rendering import actor, render_page
+from mailadmin.contract import config_page
+from mailadmin.rendering import actor, wants_partial
+
+TEMPLATE = "contract/config.html"
 
 
 @superadmin_required
 @require_http_methods(["GET", "POST"])
 def config(request: HttpRequest) -> HttpResponse:
     """Each exported file; the roles' credentials appear only after a POST that asks for them
-    (and is audited)."""
+    (and is audited). htmx gets the files part of the page only."""
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
-    target = mailstack.panel_target()
+    target = config_page.panel_target()
     if reveal:
         record(
             actor=actor(request),
@@ -26,13 +33,14 @@ def config(request: HttpRequest) -> HttpResponse:
             changes={"what": "mail-stack credentials"},
         )
     context = {
-        "files": mailstack.config_files(reveal=reveal, target=target),
+        "files": config_page.config_files(reveal=reveal, target=target),
         "revealed": reveal,
-        "postconf": mailstack.postconf_commands(target),
-        "paths": mailstack.install_paths(target),
+        "postconf": config_page.postconf_commands(target),
+        "paths": config_page.install_paths(target),
         "dialect": target.dialect,
     }
-    response = render_page(request, "domains/config.html", "domains/_config_files.html", context)
+    template = f"{TEMPLATE}#files" if wants_partial(request) else TEMPLATE
+    response = render(request, template, context)
     add_never_cache_headers(response)
     return response
 
@@ -48,7 +56,7 @@ def config_download(request: HttpRequest) -> HttpResponse:
         domain=None,
         changes={"what": "mail-stack config"},
     )
-    response = HttpResponse(mailstack.archive(), content_type="application/gzip")
+    response = HttpResponse(config_page.archive(), content_type="application/gzip")
     response["Content-Disposition"] = 'attachment; filename="mailadmin-config.tar.gz"'
     add_never_cache_headers(response)
     return response
