@@ -264,6 +264,10 @@ def test_edit_full_page_and_redirect(client_a: Client) -> None:
         url("alias_edit", "a.example", sales.pk), {"destinations": "x@y.example"}
     )
     assert response.status_code == 302
+    assert response["Location"] == url("alias_list", "a.example")
+    assert list(sales.destinations.values_list("address", flat=True)) == ["x@y.example"]
+    page = client_a.get(response["Location"]).content.decode()
+    assert "Alias sales@a.example saved." in page
 
 
 @pytest.mark.parametrize("destinations", ["", "nope", "sales@a.example"])
@@ -296,7 +300,8 @@ def test_toggle_and_delete(client_a: Client, htmx) -> None:
 
 def test_row_fragment(client_a: Client, htmx) -> None:
     sales = alias("a.example", "sales")
-    assert client_a.get(url("alias_row", "a.example", sales.pk)).status_code == 302
+    response = client_a.get(url("alias_row", "a.example", sales.pk))
+    assert (response.status_code, response["Location"]) == (302, url("alias_list", "a.example"))
     assert (
         f'id="alias-{sales.pk}"'
         in client_a.get(url("alias_row", "a.example", sales.pk), headers=htmx).content.decode()

@@ -141,8 +141,10 @@ def test_toggle_next_must_stay_on_the_site(client_super):
         "/domains/a.example/toggle/", {"active": "0", "next": "https://evil.example/"}
     )
     assert response["Location"] == "/domains/a.example/"
+    assert not Domain.objects.get(name="a.example").active  # refused `next`, done toggle
     response = client_super.post("/domains/a.example/toggle/", {"active": "1", "next": "/domains/"})
     assert response["Location"] == "/domains/"
+    assert Domain.objects.get(name="a.example").active
 
 
 def test_delete_confirmation_states_exactly_what_goes(client_super, domain_a):

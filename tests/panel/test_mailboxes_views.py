@@ -80,7 +80,10 @@ def test_list_of_a_foreign_domain_is_404(client_a: Client) -> None:
 def test_anonymous_goes_to_login(client: Client, domain_a: Domain) -> None:
     response = client.get(url("mailbox_list", "a.example"))
     assert response.status_code == 302
-    assert reverse("accounts:login") in response["Location"]
+    assert (
+        response["Location"]
+        == f"{reverse('accounts:login')}?next={url('mailbox_list', 'a.example')}"
+    )
 
 
 def test_search_plain_get_and_htmx_fragment(client_a: Client, htmx: dict[str, str]) -> None:
@@ -420,6 +423,9 @@ def test_edit_without_js_redirects(client_a: Client) -> None:
     response = client_a.post(url("mailbox_edit", "a.example", alice.pk), {"name": "A", "quota": ""})
     assert response.status_code == 302
     assert response["Location"] == url("mailbox_list", "a.example")
+    alice.refresh_from_db()
+    assert (alice.name, alice.quota) == ("A", 0)  # an empty quota is no limit
+    assert "Mailbox alice@a.example saved." in client_a.get(response["Location"]).content.decode()
 
 
 def test_untouched_quota_stays_exact(client_a: Client) -> None:
@@ -488,6 +494,7 @@ def test_password_reset_typed(client_a: Client) -> None:
         {"password_mode": "type", "password": "another long one"},
     )
     assert response.status_code == 302
+    assert response["Location"] == url("mailbox_list", "a.example")
     alice.refresh_from_db()
     assert passwords.verify_password("another long one", alice.password)
 
@@ -552,6 +559,7 @@ def test_delete_confirms_then_deletes(client_a: Client, htmx) -> None:
 
 def test_row_is_a_fragment_for_htmx_and_a_redirect_otherwise(client_a: Client, htmx) -> None:
     alice = mailbox("a.example", "alice")
-    assert client_a.get(url("mailbox_row", "a.example", alice.pk)).status_code == 302
+    response = client_a.get(url("mailbox_row", "a.example", alice.pk))
+    assert (response.status_code, response["Location"]) == (302, url("mailbox_list", "a.example"))
     row = client_a.get(url("mailbox_row", "a.example", alice.pk), headers=htmx).content.decode()
     assert f'id="mailbox-{alice.pk}"' in row

@@ -186,7 +186,8 @@ def test_wrong_method(client_a: Client, method: str) -> None:
 
 
 def test_anonymous_and_non_admin(client: Client, db) -> None:
-    assert client.get(URL).status_code == 302
+    response = client.get(URL)
+    assert (response.status_code, response["Location"]) == (302, f"/accounts/login/?next={URL}")
     from django.contrib.auth import get_user_model
 
     nobody = get_user_model().objects.create_user(username="plain", password=factories.PASSWORD)
