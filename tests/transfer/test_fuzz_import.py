@@ -268,11 +268,13 @@ def through_the_web(client: Client, data: bytes) -> None:
         assert job is None  # the form refused the file: no job
         return
     assert job is not None
+    assert response["Location"] == reverse("transfer:job", args=[job.pk])
     check_job(job, {JobState.CHECKED, JobState.FAILED})
     assert client.get(reverse("transfer:job", args=[job.pk])).status_code == 200
     if job.state == JobState.CHECKED and job.report.get("error_count") == 0:
         response = client.post(reverse("transfer:confirm", args=[job.pk]))
         assert response.status_code == 302
+        assert response["Location"] == reverse("transfer:job", args=[job.pk])
         check_job(job, {JobState.DONE, JobState.FAILED})
         assert client.get(reverse("transfer:job", args=[job.pk])).status_code == 200
 
