@@ -10,6 +10,7 @@ from django.test import Client
 from audit.models import AuditEntry
 from domains.models import Domain
 from mailboxes.models import Mailbox
+from selfservice.session import OWNER_SESSION_KEY
 from tests.selfservice.conftest import OWNER, login_owner
 
 
@@ -31,7 +32,11 @@ def test_admin_forces_a_change_and_disables_the_panel_login(
     admin_client.post(url, {})  # both unticked
     owner.refresh_from_db()
     assert (owner.panel_login_enabled, owner.must_change_password) == (False, False)
-    assert login_owner(Client()).status_code == 200  # refused
+    refused = Client()
+    response = login_owner(refused)
+    assert response.status_code == 200
+    assert "this mailbox may not log in here" in response.content.decode()
+    assert OWNER_SESSION_KEY not in refused.session
     entries = AuditEntry.objects.filter(action="owner_access").order_by("id")
     assert [e.changes for e in entries] == [
         {"must_change_password": [False, True]},

@@ -73,17 +73,18 @@ def test_refused_change_leaves_dovecot_on_the_old_password(dovecot: PrivateDovec
     factories.mailbox(OWNER, password=OWNER_PASSWORD)
     client = Client()
     login_owner(client)
-    for current, new in [
-        ("not-the-current-one", NEW_PASSWORD),  # wrong current password
-        (OWNER_PASSWORD, "password123"),  # common
-        (OWNER_PASSWORD, "john@example.com"),  # the address
-        (OWNER_PASSWORD, "short"),
+    for current, new, reason in [
+        ("not-the-current-one", NEW_PASSWORD, "That is not your current password."),
+        (OWNER_PASSWORD, "password123", "That password is too common."),
+        (OWNER_PASSWORD, "john@example.com", "A password cannot be or contain your address."),
+        (OWNER_PASSWORD, "short", "A password needs at least"),
     ]:
         response = client.post(
             "/me/password/",
             {"current_password": current, "new_password": new, "new_password_again": new},
         )
         assert response.status_code == 200
+        assert reason in response.content.decode(), new
         assert not dovecot.auth_test(OWNER, new).ok
     assert dovecot.auth_test(OWNER, OWNER_PASSWORD).ok
 

@@ -197,6 +197,7 @@ def test_logout_ends_the_owner_session(owner_client: Client) -> None:
     assert owner_client.get("/me/logout/").status_code == 405  # POST only
     response = owner_client.post("/me/logout/")
     assert response["Location"] == "/me/login/"
+    assert OWNER_SESSION_KEY not in owner_client.session
     assert owner_client.get("/me/")["Location"] == "/me/login/"
 
 
