@@ -124,25 +124,32 @@ def test_create_plain_and_htmx(client_a: Client, domain_a: Domain, htmx) -> None
     assert AliasDomain.objects.filter(name="third.example").exists()
 
 
+NOT_GRANTED = "is not an alias domain a superadmin has allowed for this domain"
+
+
 @pytest.mark.parametrize(
-    "name",
+    ("name", "reason"),
     [
-        "",  # required
-        "not a domain",
-        "a.example",  # itself
-        "b.example",  # another admin's domain: never theirs to alias
-        "alias-b.example",  # already an alias domain (of someone else)
-        "localhost",
+        ("", "This field is required."),
+        ("not a domain", "A domain name cannot contain spaces."),
+        ("a.example", "A domain cannot be an alias of itself."),
+        # another admin's domain: never theirs to alias
+        ("b.example", f"b.example {NOT_GRANTED}"),
+        # already an alias domain (of someone else)
+        ("alias-b.example", f"alias-b.example {NOT_GRANTED}"),
+        ("localhost", "“localhost” is not a fully qualified domain name (example.com)."),
     ],
 )
-def test_create_bad_input_changes_nothing(client_a: Client, htmx, name: str) -> None:
+def test_create_bad_input_changes_nothing(client_a: Client, htmx, name: str, reason: str) -> None:
     before = snapshot()
     for headers in (dict[str, str](), htmx):
         response = client_a.post(
             url("aliasdomain_create", "a.example"), {"name": name}, headers=headers
         )
         assert response.status_code == 200
-        assert response.context["form"].errors
+        errors = response.context["form"].errors
+        assert list(errors) == ["name"], errors
+        assert any(reason in message for message in errors["name"]), errors
     assert snapshot() == before
 
 
