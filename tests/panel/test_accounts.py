@@ -137,17 +137,32 @@ def test_password_change(client_a, admin_a):
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "field", "message"),
     [
-        {"old_password": "wrong", "new_password1": "x" * 20, "new_password2": "x" * 20},
-        {"old_password": PASSWORD, "new_password1": "a" * 20, "new_password2": "b" * 20},
-        {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"},
+        (
+            {"old_password": "wrong", "new_password1": "x" * 20, "new_password2": "x" * 20},
+            "old_password",
+            "Your old password was entered incorrectly.",
+        ),
+        (
+            {"old_password": PASSWORD, "new_password1": "a" * 20, "new_password2": "b" * 20},
+            "new_password2",
+            "The two password fields didn",  # then a typographic apostrophe
+        ),
+        (
+            {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"},
+            "new_password2",
+            "This password is too short.",
+        ),
     ],
 )
-def test_password_change_bad_input_changes_nothing(client_a, admin_a, htmx, data):
+def test_password_change_bad_input_changes_nothing(client_a, admin_a, htmx, data, field, message):
     response = client_a.post("/accounts/password/", data, headers=htmx)
     assert response.status_code == 200
     assert b"errorlist" in response.content
+    errors = response.context["form"].errors
+    assert list(errors) == [field], errors
+    assert errors[field][0].startswith(message)
     assert b"<html" not in response.content
     admin_a.refresh_from_db()
     assert admin_a.check_password(PASSWORD)

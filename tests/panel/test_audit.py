@@ -91,6 +91,7 @@ def test_domain_admin_cannot_filter_into_a_foreign_domain(client_a):
     response = client_a.get("/audit/?domain=b.example")
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
+    assert list(response.context["form"].errors) == ["domain"]
     assert all(e.domain == "a.example" for e in response.context["page"])
 
 

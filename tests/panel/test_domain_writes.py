@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from audit.models import AuditEntry
 from domains.models import AliasDomain, Domain
@@ -50,21 +51,21 @@ def test_idn_domain_is_stored_as_a_label_and_shown_in_unicode(client_super):
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "message"),
+    ("field", "value", "error_field", "message"),
     [
-        ("name", "not a domain", "name"),
-        ("name", "a.example", "already exists"),
-        ("max_mailboxes", "-1", "max_mailboxes"),
-        ("max_mailbox_quota", "lots", "is not a size"),
-        ("uid", "0", "uid"),
-        ("uid", "10", "between"),
-        ("delivery", "relay", "next hop"),
-        ("delivery", "teleport", "delivery"),
+        ("name", "not a domain", "name", "A domain name cannot contain spaces."),
+        ("name", "a.example", NON_FIELD_ERRORS, "The domain a.example already exists."),
+        ("max_mailboxes", "-1", "max_mailboxes", "greater than or equal to 0."),
+        ("max_mailbox_quota", "lots", "max_mailbox_quota", "“lots” is not a size"),
+        ("uid", "0", "uid", "greater than or equal to 1."),
+        ("uid", "10", "uid", "uid must be between 1000 and "),
+        ("delivery", "relay", "transport", "A relayed domain needs a next hop"),
+        ("delivery", "teleport", "delivery", "Select a valid choice."),
     ],
 )
 @pytest.mark.parametrize("as_htmx", [False, True])
 def test_bad_input_shows_an_inline_message_and_changes_nothing(
-    client_super, htmx, field, value, message, as_htmx
+    client_super, htmx, field, value, error_field, message, as_htmx
 ):
     before = set(Domain.objects.values_list("name", "max_mailboxes", "delivery"))
     audit_before = AuditEntry.objects.count()
@@ -72,9 +73,13 @@ def test_bad_input_shows_an_inline_message_and_changes_nothing(
         "/domains/new/", {**VALID, field: value}, headers=htmx if as_htmx else {}
     )
     assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == [error_field], errors
+    assert any(message in text for text in errors[error_field]), errors
     body = response.content.decode()
-    assert "errorlist" in body
-    assert message in body or f'id="id_{field}_error"' in body or f"id_{field}" in body
+    assert message in body
+    if error_field != NON_FIELD_ERRORS:
+        assert f'id="id_{error_field}_error"' in body  # next to its field
     assert (b"<html" in response.content) is not as_htmx
     assert set(Domain.objects.values_list("name", "max_mailboxes", "delivery")) == before
     assert AuditEntry.objects.count() == audit_before

@@ -511,14 +511,16 @@ def test_password_reset_full_page_shows_generated(client_a: Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "field", "message"),
     [
-        {"password_mode": "type", "password": "short"},
-        {"password_mode": "type"},
-        {"password_mode": "x"},
+        ({"password_mode": "type", "password": "short"}, "password", "at least 8 characters"),
+        ({"password_mode": "type"}, "password", "Type the password, or let mailadmin generate"),
+        ({"password_mode": "x"}, "password_mode", "Select a valid choice."),
     ],
 )
-def test_password_reset_bad_input_changes_nothing(client_a: Client, htmx, data) -> None:
+def test_password_reset_bad_input_changes_nothing(
+    client_a: Client, htmx, data, field: str, message: str
+) -> None:
     alice = mailbox("a.example", "alice")
     before = snapshot()
     for headers in (dict[str, str](), htmx):
@@ -526,7 +528,9 @@ def test_password_reset_bad_input_changes_nothing(client_a: Client, htmx, data) 
             url("mailbox_password", "a.example", alice.pk), data, headers=headers
         )
         assert response.status_code == 200
-        assert response.context["form"].errors
+        errors = response.context["form"].errors
+        assert list(errors) == [field], errors
+        assert message in errors[field][0]
     assert snapshot() == before
 
 
