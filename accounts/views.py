@@ -82,7 +82,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 )
             form.add_error(None, _("Wrong username or password."))
     context = {"form": form, "next": _local_next(request, "")}
-    response = render_page(request, "accounts/login.html", "accounts/_login_form.html", context)
+    response = render_page(request, "accounts/login.html", context, partial="form")
     return _with_retry_after(response, wait)
 
 
@@ -136,9 +136,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your password was changed."))
             return redirect_after_post(request, reverse("domains:dashboard"))
     context = {"form": form, "wait_message": throttle.wait_message(wait) if wait else ""}
-    response = render_page(
-        request, "accounts/password_change.html", "accounts/_password_form.html", context
-    )
+    response = render_page(request, "accounts/password_change.html", context, partial="form")
     return _with_retry_after(response, wait)
 
 
@@ -152,14 +150,12 @@ def admin_list(request: HttpRequest) -> HttpResponse:
     term = search.cleaned_data.get("q", "") if search.is_valid() else ""
     page = paginate(request, admins(search=term))
     context = {"page": page, "search": search, "pager_target": "#admin-table"}
-    return render_page(request, "accounts/admin_list.html", "accounts/_admin_table.html", context)
+    return render_page(request, "accounts/admin_list.html", context, partial="table")
 
 
 def _show_password_once(request: HttpRequest, user: Any, password: str) -> HttpResponse:
     context = {"admin": user, "password": password}
-    response = render_page(
-        request, "accounts/password_shown.html", "accounts/_password_shown.html", context
-    )
+    response = render_page(request, "accounts/password_shown.html", context, partial="shown")
     add_never_cache_headers(response)
     return response
 
@@ -188,9 +184,7 @@ def admin_create(request: HttpRequest) -> HttpResponse:
             return redirect_after_post(
                 request, reverse("accounts:admin_detail", args=[user.get_username()])
             )
-    return render_page(
-        request, "accounts/admin_create.html", "accounts/_admin_create_form.html", {"form": form}
-    )
+    return render_page(request, "accounts/admin_create.html", {"form": form}, partial="form")
 
 
 def _detail_context(user: Any, **forms_: Any) -> dict[str, Any]:
@@ -229,7 +223,7 @@ def admin_detail(request: HttpRequest, username: str) -> HttpResponse:
                     request, reverse("accounts:admin_detail", args=[username])
                 )
     context = _detail_context(user, roles_form=roles_form)
-    return render_page(request, "accounts/admin_detail.html", "accounts/_admin_panel.html", context)
+    return render_page(request, "accounts/admin_detail.html", context, partial="panel")
 
 
 @superadmin_required
@@ -248,7 +242,7 @@ def admin_grant(request: HttpRequest, username: str) -> HttpResponse:
             messages.success(request, _("Domains granted."))
             return redirect_after_post(request, reverse("accounts:admin_detail", args=[username]))
     context = _detail_context(user, grant_form=form)
-    return render_page(request, "accounts/admin_detail.html", "accounts/_admin_panel.html", context)
+    return render_page(request, "accounts/admin_detail.html", context, partial="panel")
 
 
 @superadmin_required
@@ -291,9 +285,7 @@ def admin_delete(request: HttpRequest, username: str) -> HttpResponse:
             messages.success(request, _("The admin %(name)s was deleted.") % {"name": username})
             return redirect_after_post(request, reverse("accounts:admin_list"))
     context = {"admin": user, "error": error}
-    return render_page(
-        request, "accounts/admin_delete.html", "accounts/_admin_delete_form.html", context
-    )
+    return render_page(request, "accounts/admin_delete.html", context, partial="form")
 
 
 # --- login throttles (superadmins) -------------------------------------------------------------
@@ -305,9 +297,7 @@ def throttle_list(request: HttpRequest) -> HttpResponse:
     """Every counter not yet forgotten: who fails from where, and who must wait until when."""
     page = paginate(request, throttles())
     context = {"page": page, "now": timezone.now(), "pager_target": "#throttle-table"}
-    return render_page(
-        request, "accounts/throttle_list.html", "accounts/_throttle_table.html", context
-    )
+    return render_page(request, "accounts/throttle_list.html", context, partial="table")
 
 
 @superadmin_required

@@ -30,4 +30,4 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     )
     page = paginate(request, entries, PER_PAGE)
     context = {"form": form, "page": page, "pager_target": "#audit-table"}
-    return render_page(request, "audit/audit_list.html", "audit/_audit_table.html", context)
+    return render_page(request, "audit/audit_list.html", context, partial="table")

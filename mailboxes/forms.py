@@ -1,5 +1,6 @@
 """Forms of the per-domain pages: they validate and normalise what people type; the services
-decide and write. A service's ValidationError is shown on the form by `add_service_errors`."""
+decide and write. A service's ValidationError is shown on the form by
+`mailadmin.rendering.add_service_errors`."""
 
 from __future__ import annotations
 
@@ -21,21 +22,6 @@ PASSWORD_CHOICES = [
     (GENERATE, _("Generate a strong password (shown once)")),
     (TYPE, _("Type a password")),
 ]
-
-
-def add_service_errors(form: forms.Form, error: ValidationError, fields: dict[str, str]) -> None:
-    """Put a service's errors on the form: `fields` maps the service's keys to form fields;
-    any other key (and a plain message) goes to the top of the form."""
-    if hasattr(error, "error_dict"):
-        for key, errors in error.error_dict.items():
-            field = fields.get(key)
-            if field is not None and field not in form.fields:
-                field = None
-            for item in errors:
-                form.add_error(field, item)
-    else:
-        for item in error.error_list:
-            form.add_error(None, item)
 
 
 class QuotaField(forms.Field):

@@ -10,23 +10,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from domains.selectors import domain_get
 from mailadmin.access import panel_admin_required, superadmin_required
+from mailadmin.rendering import add_service_errors, redirect_after_post, render_page
 from mailboxes.selectors import mailbox_get
 from selfservice import services
 from selfservice.forms import DomainForwardingForm, OwnerAccessForm, PasswordPolicyForm
 from selfservice.models import PasswordPolicy
-
-
-def _add_errors(
-    form: OwnerAccessForm | DomainForwardingForm | PasswordPolicyForm, exc: ValidationError
-) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @require_http_methods(["GET", "POST"])
@@ -46,8 +40,12 @@ def mailbox_access_view(request: HttpRequest, address: str) -> HttpResponse:
             must_change_password=form.cleaned_data["must_change_password"],
         )
         messages.success(request, _("The owner's access is saved."))
-        return redirect("selfservice:admin_mailbox", address=mailbox.address)
-    return render(request, "selfservice/admin_mailbox.html", {"mailbox": mailbox, "form": form})
+        return redirect_after_post(
+            request, reverse("selfservice:admin_mailbox", args=[mailbox.address])
+        )
+    return render_page(
+        request, "selfservice/admin_mailbox.html", {"mailbox": mailbox, "form": form}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,11 +63,13 @@ def domain_forwarding_view(request: HttpRequest, name: str) -> HttpResponse:
                 max_forwards=form.cleaned_data["max_forwards"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The forwarding limits are saved."))
-            return redirect("selfservice:admin_domain_forwarding", name=domain.name)
-    return render(request, "selfservice/admin_domain.html", {"domain": domain, "form": form})
+            return redirect_after_post(
+                request, reverse("selfservice:admin_domain_forwarding", args=[domain.name])
+            )
+    return render_page(request, "selfservice/admin_domain.html", {"domain": domain, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -86,8 +86,8 @@ def policy_view(request: HttpRequest) -> HttpResponse:
         try:
             services.password_policy_update(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The password policy is saved."))
-            return redirect("selfservice:admin_policy")
-    return render(request, "selfservice/admin_policy.html", {"form": form})
+            return redirect_after_post(request, reverse("selfservice:admin_policy"))
+    return render_page(request, "selfservice/admin_policy.html", {"form": form})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.throttle import wait_message
 from mailadmin.client_ip import client_ip
+from mailadmin.rendering import add_service_errors, redirect_after_post, render_page
 from mailadmin.sizes import format_size
 from mailboxes.models import Mailbox
 from selfservice import selectors, services
@@ -26,11 +28,6 @@ from selfservice.session import (
     owner_required,
     remember_owner,
 )
-
-
-def _add_errors(form: ForwardingForm | PasswordChangeForm, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @sensitive_post_parameters("password")
@@ -65,9 +62,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 messages.info(
                     request, _("Your mail administrator asks you to choose a new password.")
                 )
-                return redirect("selfservice:password")
-            return redirect("selfservice:home")
-    response = render(request, "selfservice/login.html", {"form": form})
+                return redirect_after_post(request, reverse("selfservice:password"))
+            return redirect_after_post(request, reverse("selfservice:home"))
+    response = render_page(request, "selfservice/login.html", {"form": form})
     if wait:
         # Status 200 like every refused login; the header says the wait to scripts.
         response["Retry-After"] = str(wait)
@@ -84,7 +81,7 @@ def home_view(request: HttpRequest, owner: Mailbox) -> HttpResponse:
         "aliases": selectors.aliases_delivering_to(owner),
         "alias_domain_addresses": selectors.alias_domain_addresses(owner),
     }
-    return render(request, "selfservice/home.html", context)
+    return render_page(request, "selfservice/home.html", context)
 
 
 @sensitive_post_parameters("current_password", "new_password", "new_password_again")
@@ -105,9 +102,9 @@ def password_view(request: HttpRequest, owner: Mailbox) -> HttpResponse:
             # Too many wrong current passwords: the session ends like a locked login.
             logout_owner(request)
             messages.error(request, wait_message(exc.seconds))
-            return redirect("selfservice:login")
+            return redirect_after_post(request, reverse("selfservice:login"))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             # This session stays valid; others of this owner end with the old hash.
             request.session.cycle_key()
@@ -116,9 +113,9 @@ def password_view(request: HttpRequest, owner: Mailbox) -> HttpResponse:
                 request,
                 _("Your password is changed. Use the new one in your mail program too."),
             )
-            return redirect("selfservice:home")
+            return redirect_after_post(request, reverse("selfservice:home"))
     context = {"owner": owner, "form": form, "policy": PasswordPolicy.load()}
-    return render(request, "selfservice/password.html", context)
+    return render_page(request, "selfservice/password.html", context)
 
 
 @never_cache
@@ -136,15 +133,15 @@ def forwarding_view(request: HttpRequest, owner: Mailbox) -> HttpResponse:
                 keep_copy=form.cleaned_data["keep_copy"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if saved.destinations:
                 messages.success(request, _("Forwarding is saved."))
             else:
                 messages.success(request, _("Forwarding is off: your mail stays in this mailbox."))
-            return redirect("selfservice:forwarding")
+            return redirect_after_post(request, reverse("selfservice:forwarding"))
     context = {"owner": owner, "form": form, "state": state, "domain": owner.domain}
-    return render(request, "selfservice/forwarding.html", context)
+    return render_page(request, "selfservice/forwarding.html", context)
 
 
 @require_POST
@@ -153,4 +150,4 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if was_owner:
         logout_owner(request)
         messages.info(request, _("You are logged out."))
-    return redirect("selfservice:login")
+    return redirect_after_post(request, reverse("selfservice:login"))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -52,7 +52,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "columns": COLUMNS,
         "can_backup": is_superadmin(request.user),
     }
-    return render(request, "transfer/index.html", context)
+    return render_page(request, "transfer/index.html", context)
 
 
 def _job_context(job: ImportJob) -> dict[str, object]:
@@ -71,9 +71,7 @@ def _job_context(job: ImportJob) -> dict[str, object]:
 @require_GET
 def job(request: HttpRequest, pk: int) -> HttpResponse:
     item = _job_for(request, pk)
-    return render_page(
-        request, "transfer/job.html", "transfer/_job_status.html", _job_context(item)
-    )
+    return render_page(request, "transfer/job.html", _job_context(item), partial="status")
 
 
 @panel_admin_required
@@ -92,7 +90,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     item = _job_for(request, pk)
     jobs.cancel(item)
-    return redirect("transfer:job", pk=item.pk)
+    return redirect_after_post(request, reverse("transfer:job", args=[item.pk]))
 
 
 class _Echo:

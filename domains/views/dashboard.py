@@ -24,4 +24,4 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "empty_domains": empty,
         "needs_attention": bool(near or inactive or empty),
     }
-    return render_page(request, "domains/dashboard.html", "domains/_dashboard_body.html", context)
+    return render_page(request, "domains/dashboard.html", context, partial="body")

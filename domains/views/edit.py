@@ -5,7 +5,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,8 +17,10 @@ from mailadmin.rendering import (
     actor,
     add_service_errors,
     redirect_after_post,
+    render_fragment,
     render_page,
     safe_next,
+    wants_partial,
 )
 
 
@@ -38,7 +39,7 @@ def domain_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect_after_post(request, reverse("domains:detail", args=[domain.name]))
     context = {"form": form, "creating": True}
-    return render_page(request, "domains/domain_form.html", "domains/_domain_form.html", context)
+    return render_page(request, "domains/domain_form.html", context, partial="form")
 
 
 @panel_admin_required
@@ -63,7 +64,7 @@ def domain_edit(request: HttpRequest, name: str) -> HttpResponse:
             )
             return redirect_after_post(request, reverse("domains:detail", args=[domain.name]))
     context = {"form": form, "creating": False, "domain": domain}
-    return render_page(request, "domains/domain_form.html", "domains/_domain_form.html", context)
+    return render_page(request, "domains/domain_form.html", context, partial="form")
 
 
 @superadmin_required
@@ -76,9 +77,9 @@ def domain_toggle(request: HttpRequest, name: str) -> HttpResponse:
     services.domain_set_active(actor=actor(request), domain=domain, active=active)
     text = _("%(name)s is now enabled.") if active else _("%(name)s is now disabled.")
     messages.success(request, text % {"name": domain.display_name})
-    if request.htmx:  # type: ignore[attr-defined]
+    if wants_partial(request):
         row = selectors.domain_get_with_counts(user=request.user, name=domain.name)
-        return render(request, "domains/_domain_row.html", {"domain": row, "oob_messages": True})
+        return render_fragment(request, "domains/_domain_row.html", {"domain": row})
     return redirect_after_post(
         request, safe_next(request, reverse("domains:detail", args=[domain.name]))
     )
@@ -116,6 +117,4 @@ def domain_delete(request: HttpRequest, name: str) -> HttpResponse:
         "impact": impact,
         "impact_text": impact_text(impact),
     }
-    return render_page(
-        request, "domains/domain_delete.html", "domains/_domain_delete_form.html", context
-    )
+    return render_page(request, "domains/domain_delete.html", context, partial="form")

@@ -31,7 +31,7 @@ def domain_list(request: HttpRequest) -> HttpResponse:
         "order": order,
         "pager_target": "#domain-table",
     }
-    return render_page(request, "domains/domain_list.html", "domains/_domain_table.html", context)
+    return render_page(request, "domains/domain_list.html", context, partial="table")
 
 
 @panel_admin_required
@@ -40,4 +40,4 @@ def domain_detail(request: HttpRequest, name: str) -> HttpResponse:
     domain = selectors.domain_get_with_counts(user=request.user, name=name)
     admins = list(domain.admins.order_by("username")) if is_superadmin(request.user) else []
     context = {"domain": domain, "domain_admins": admins}
-    return render_page(request, "domains/domain_detail.html", "domains/_domain_card.html", context)
+    return render_page(request, "domains/domain_detail.html", context, partial="card")

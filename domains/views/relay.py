@@ -55,10 +55,7 @@ def _list_context(
 def relay_recipient_list(request: HttpRequest, name: str) -> HttpResponse:
     domain = _relay_domain(request, name)
     return render_page(
-        request,
-        "domains/relay_recipients.html",
-        "domains/_relay_recipient_table.html",
-        _list_context(request, domain),
+        request, "domains/relay_recipients.html", _list_context(request, domain), partial="table"
     )
 
 
@@ -82,10 +79,7 @@ def relay_recipient_add(request: HttpRequest, name: str) -> HttpResponse:
             return redirect_after_post(request, _list_url(domain))
     # Invalid: the whole page again with the errors (200, so that htmx shows them too).
     return render_page(
-        request,
-        "domains/relay_recipients.html",
-        "domains/relay_recipients.html",
-        _list_context(request, domain, form),
+        request, "domains/relay_recipients.html", _list_context(request, domain, form)
     )
 
 
@@ -100,9 +94,4 @@ def relay_recipient_delete(request: HttpRequest, name: str, pk: int) -> HttpResp
         messages.success(request, _("Mail for %(address)s is refused now.") % {"address": label})
         return redirect_after_post(request, _list_url(domain))
     context = {"domain": domain, "recipient": recipient, "cancel_url": _list_url(domain)}
-    return render_page(
-        request,
-        "domains/relay_recipient_delete.html",
-        "domains/relay_recipient_delete.html",
-        context,
-    )
+    return render_page(request, "domains/relay_recipient_delete.html", context)

@@ -74,6 +74,4 @@ def server_settings(request: HttpRequest) -> HttpResponse:
     else:
         form = ServerSettingsForm(initial=_initial(ServerSettings.load()))
     context = {"form": form, "min_id": settings.MAILADMIN_MIN_UID, "max_id": MAX_ID}
-    return render_page(
-        request, "domains/server_settings.html", "domains/server_settings.html#form", context
-    )
+    return render_page(request, "domains/server_settings.html", context, partial="form")

@@ -5,14 +5,13 @@ audit log (audit.services, the one import of an app above the contract)."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record
 from mailadmin.access import superadmin_required
 from mailadmin.contract import config_page
-from mailadmin.rendering import actor, wants_partial
+from mailadmin.rendering import actor, render_page
 
 TEMPLATE = "contract/config.html"
 
@@ -39,8 +38,7 @@ def config(request: HttpRequest) -> HttpResponse:
         "paths": config_page.install_paths(target),
         "dialect": target.dialect,
     }
-    template = f"{TEMPLATE}#files" if wants_partial(request) else TEMPLATE
-    response = render(request, template, context)
+    response = render_page(request, TEMPLATE, context, partial="files")
     add_never_cache_headers(response)
     return response
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,10 +19,19 @@ from domains import selectors, services
 from domains.models import AliasDomain, Domain
 from mailadmin.access import is_superadmin, panel_admin_required, superadmin_required
 from mailadmin.pagination import paginate
-from mailboxes.forms import AliasDomainCreateForm, AliasDomainGrantForm, add_service_errors
-from mailboxes.views.common import actor, domain_from_url, flash, fragment, is_htmx, search_term
+from mailadmin.rendering import (
+    actor,
+    add_service_errors,
+    redirect_after_post,
+    render_fragment,
+    render_page,
+    wants_partial,
+)
+from mailboxes.forms import AliasDomainCreateForm, AliasDomainGrantForm
+from mailboxes.views.common import domain_from_url, flash, search_term
 
 CHANGED = "aliasdomains-changed"
+CREATE_PAGE = "mailboxes/aliasdomain_create.html"
 
 
 def _list_url(domain: Domain) -> str:
@@ -47,9 +55,7 @@ def aliasdomain_list(request: HttpRequest, domain: str) -> HttpResponse:
         "q": query,
         "tab": "aliasdomains",
     }
-    if is_htmx(request):
-        return render(request, "mailboxes/_aliasdomain_table.html", context)
-    return render(request, "mailboxes/aliasdomain_list.html", context)
+    return render_page(request, "mailboxes/aliasdomain_list.html", context, partial="table")
 
 
 @panel_admin_required
@@ -63,23 +69,23 @@ def aliasdomain_create(request: HttpRequest, domain: str) -> HttpResponse:
                 actor=actor(request), name=form.cleaned_data["name"], target=the_domain.name
             )
         except ValidationError as exc:
-            add_service_errors(form, exc, {"name": "name"})
+            add_service_errors(form, exc)
         else:
             flash(
                 request,
                 _("%(alias)s is now an alias domain of %(domain)s.")
                 % {"alias": alias_domain.display_name, "domain": the_domain.display_name},
             )
-            if is_htmx(request):
-                context = {"domain": the_domain, "form": AliasDomainCreateForm()}
-                return fragment(
-                    request, "mailboxes/_aliasdomain_create.html", context, event=CHANGED
-                )
-            return redirect(_list_url(the_domain))
+            if not wants_partial(request):
+                return redirect_after_post(request, _list_url(the_domain))
+            # htmx: a fresh form for the next one; the list reloads its table on the event.
+            context = {"domain": the_domain, "form": AliasDomainCreateForm()}
+            return render_page(request, CREATE_PAGE, context, partial="form", event=CHANGED)
     context = {"domain": the_domain, "form": form, "tab": "aliasdomains"}
-    if is_htmx(request):
-        return fragment(request, "mailboxes/_aliasdomain_create.html", context)
-    return render(request, "mailboxes/aliasdomain_create.html", _with_grants(request, context))
+    if not wants_partial(request):
+        # Only the whole page lists the grants; the form alone needs no query for them.
+        context = _with_grants(request, context)
+    return render_page(request, CREATE_PAGE, context, partial="form")
 
 
 def _with_grants(
@@ -108,18 +114,16 @@ def aliasdomain_grant_create(request: HttpRequest, domain: str) -> HttpResponse:
                 actor=actor(request), name=form.cleaned_data["name"], domain=the_domain
             )
         except ValidationError as exc:
-            add_service_errors(form, exc, {"name": "name"})
+            add_service_errors(form, exc)
         else:
             flash(
                 request,
                 _("The admins of %(domain)s may now add %(name)s as an alias domain.")
                 % {"domain": the_domain.display_name, "name": grant.display_name},
             )
-            return redirect(_create_url(the_domain))
+            return redirect_after_post(request, _create_url(the_domain))
     context = {"domain": the_domain, "form": AliasDomainCreateForm(), "tab": "aliasdomains"}
-    return render(
-        request, "mailboxes/aliasdomain_create.html", _with_grants(request, context, form)
-    )
+    return render_page(request, CREATE_PAGE, _with_grants(request, context, form))
 
 
 @superadmin_required
@@ -129,7 +133,7 @@ def aliasdomain_grant_delete(request: HttpRequest, domain: str, pk: int) -> Http
     grant = selectors.alias_domain_grant_get(user=request.user, domain=the_domain, pk=pk)
     services.alias_domain_grant_delete(actor=actor(request), grant=grant)
     flash(request, _("%(name)s is no longer allowed.") % {"name": grant.display_name})
-    return redirect(_create_url(the_domain))
+    return redirect_after_post(request, _create_url(the_domain))
 
 
 @panel_admin_required
@@ -144,10 +148,10 @@ def aliasdomain_toggle(request: HttpRequest, domain: str, pk: int) -> HttpRespon
         flash(request, _("Alias domain %(name)s enabled.") % {"name": alias_domain.display_name})
     else:
         flash(request, _("Alias domain %(name)s disabled.") % {"name": alias_domain.display_name})
-    if is_htmx(request):
+    if wants_partial(request):
         context = {"domain": the_domain, "alias_domain": alias_domain}
-        return fragment(request, "mailboxes/_aliasdomain_row_swap.html", context)
-    return redirect(_list_url(the_domain))
+        return render_fragment(request, "mailboxes/_aliasdomain_row.html", context)
+    return redirect_after_post(request, _list_url(the_domain))
 
 
 @panel_admin_required
@@ -159,9 +163,10 @@ def aliasdomain_delete(request: HttpRequest, domain: str, pk: int) -> HttpRespon
     if request.method == "POST":
         services.alias_domain_delete(actor=actor(request), alias_domain=alias_domain)
         flash(request, _("Alias domain %(name)s deleted.") % {"name": label})
-        if is_htmx(request):
-            return fragment(request, "mailboxes/_removed_row.html", {})
-        return redirect(_list_url(the_domain))
+        if wants_partial(request):
+            # Nothing in place of the row, and the message out of band.
+            return render_fragment(request, "includes/oob_messages.html")
+        return redirect_after_post(request, _list_url(the_domain))
     context = {
         "domain": the_domain,
         "tab": "aliasdomains",
@@ -169,4 +174,4 @@ def aliasdomain_delete(request: HttpRequest, domain: str, pk: int) -> HttpRespon
         "detail": _("Mail to its addresses will be refused at once."),
         "cancel_url": _list_url(the_domain),
     }
-    return render(request, "mailboxes/confirm_delete.html", context)
+    return render_page(request, "mailboxes/confirm_delete.html", context)

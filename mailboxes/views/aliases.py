@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,18 +16,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from domains.models import Domain
 from mailadmin.access import panel_admin_required
 from mailadmin.pagination import paginate_keyset
+from mailadmin.rendering import (
+    actor,
+    add_service_errors,
+    redirect_after_post,
+    render_fragment,
+    render_page,
+    wants_partial,
+)
 from mailboxes import selectors, services
 from mailboxes.display import alias_label
-from mailboxes.forms import AliasCreateForm, AliasEditForm, add_service_errors
+from mailboxes.forms import AliasCreateForm, AliasEditForm
 from mailboxes.models import Alias
-from mailboxes.views.common import actor, domain_from_url, flash, fragment, is_htmx, search_term
+from mailboxes.views.common import domain_from_url, flash, search_term
 
 CHANGED = "aliases-changed"
-CREATE_FIELDS = {
-    "address": "local_part",
-    "destinations": "destinations",
-    "description": "description",
-}
+# The service's names for the form's fields where they differ.
+CREATE_FIELDS = {"address": "local_part"}
 
 
 def _list_url(domain: Domain) -> str:
@@ -45,10 +50,10 @@ def alias_list(request: HttpRequest, domain: str) -> HttpResponse:
         key="local_part",
     )
     context: dict[str, Any] = {"domain": the_domain, "page": page, "q": query, "tab": "aliases"}
-    if is_htmx(request):
-        return render(request, "mailboxes/_alias_table.html", context)
-    context["catchall"] = selectors.catchall_of(user=request.user, domain=the_domain)
-    return render(request, "mailboxes/alias_list.html", context)
+    if not wants_partial(request):
+        # Only the whole page shows the catch-all box; the table alone needs no query for it.
+        context["catchall"] = selectors.catchall_of(user=request.user, domain=the_domain)
+    return render_page(request, "mailboxes/alias_list.html", context, partial="table")
 
 
 @panel_admin_required
@@ -70,18 +75,19 @@ def alias_create(request: HttpRequest, domain: str) -> HttpResponse:
             add_service_errors(form, exc, CREATE_FIELDS)
         else:
             flash(request, _("Alias %(address)s created.") % {"address": alias_label(alias)})
-            if is_htmx(request):
-                context = {"domain": the_domain, "form": AliasCreateForm(), "tab": "aliases"}
-                return fragment(request, "mailboxes/_alias_create.html", context, event=CHANGED)
-            return redirect(_list_url(the_domain))
+            if not wants_partial(request):
+                return redirect_after_post(request, _list_url(the_domain))
+            # htmx: a fresh form for the next alias; the list reloads its table on the event.
+            context = {"domain": the_domain, "form": AliasCreateForm(), "tab": "aliases"}
+            return render_page(
+                request, "mailboxes/alias_create.html", context, partial="form", event=CHANGED
+            )
     context = {"domain": the_domain, "form": form, "tab": "aliases"}
-    if is_htmx(request):
-        return fragment(request, "mailboxes/_alias_create.html", context)
-    return render(request, "mailboxes/alias_create.html", context)
+    return render_page(request, "mailboxes/alias_create.html", context, partial="form")
 
 
 def _row(request: HttpRequest, domain: Domain, alias: Alias) -> HttpResponse:
-    return fragment(request, "mailboxes/_alias_row_swap.html", {"domain": domain, "alias": alias})
+    return render_fragment(request, "mailboxes/_alias_row.html", {"domain": domain, "alias": alias})
 
 
 @panel_admin_required
@@ -89,7 +95,7 @@ def _row(request: HttpRequest, domain: Domain, alias: Alias) -> HttpResponse:
 def alias_row(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
     the_domain = domain_from_url(request, domain)
     alias = selectors.alias_in_domain(user=request.user, domain=the_domain, pk=pk)
-    if not is_htmx(request):
+    if not wants_partial(request):
         return redirect(_list_url(the_domain))
     return _row(request, the_domain, alias)
 
@@ -107,17 +113,15 @@ def alias_edit(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
                 actor=actor(request), alias=alias, destinations=form.cleaned_data["destinations"]
             )
         except ValidationError as exc:
-            add_service_errors(form, exc, {"destinations": "destinations"})
+            add_service_errors(form, exc)
         else:
             flash(request, _("Alias %(address)s saved.") % {"address": alias_label(alias)})
-            if is_htmx(request):
+            if wants_partial(request):
                 fresh = selectors.alias_in_domain(user=request.user, domain=the_domain, pk=pk)
                 return _row(request, the_domain, fresh)
-            return redirect(_list_url(the_domain))
+            return redirect_after_post(request, _list_url(the_domain))
     context = {"domain": the_domain, "alias": alias, "form": form, "tab": "aliases"}
-    if is_htmx(request):
-        return fragment(request, "mailboxes/_alias_edit_row.html", context)
-    return render(request, "mailboxes/alias_edit.html", context)
+    return render_page(request, "mailboxes/alias_edit.html", context, partial="row")
 
 
 def _flash_state(request: HttpRequest, alias: Alias) -> None:
@@ -142,17 +146,18 @@ def alias_toggle(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
     alias = selectors.alias_in_domain(user=request.user, domain=the_domain, pk=pk)
     if not refused:
         _flash_state(request, alias)
-    if is_htmx(request):
-        if request.POST.get("from") == "catchall":
-            # The catch-all box and its row both show the state: reload the page's parts.
-            return fragment(
-                request,
-                "mailboxes/_catchall_box.html",
-                {"domain": the_domain, "catchall": alias},
-                event=CHANGED,
-            )
-        return _row(request, the_domain, alias)
-    return redirect(_list_url(the_domain))
+    if not wants_partial(request):
+        return redirect_after_post(request, _list_url(the_domain))
+    if request.POST.get("from") == "catchall":
+        # The catch-all box and its row both show the state: reload the page's parts.
+        return render_page(
+            request,
+            "mailboxes/alias_list.html",
+            {"domain": the_domain, "catchall": alias},
+            partial="catchall",
+            event=CHANGED,
+        )
+    return _row(request, the_domain, alias)
 
 
 @panel_admin_required
@@ -164,9 +169,10 @@ def alias_delete(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.alias_delete(actor=actor(request), alias=alias)
         flash(request, _("Alias %(address)s deleted.") % {"address": label})
-        if is_htmx(request):
-            return fragment(request, "mailboxes/_removed_row.html", {})
-        return redirect(_list_url(the_domain))
+        if wants_partial(request):
+            # Nothing in place of the row, and the message out of band.
+            return render_fragment(request, "includes/oob_messages.html")
+        return redirect_after_post(request, _list_url(the_domain))
     context = {
         "domain": the_domain,
         "tab": "aliases",
@@ -174,4 +180,4 @@ def alias_delete(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
         "detail": "",
         "cancel_url": _list_url(the_domain),
     }
-    return render(request, "mailboxes/confirm_delete.html", context)
+    return render_page(request, "mailboxes/confirm_delete.html", context)

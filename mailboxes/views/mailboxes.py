@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,27 +19,22 @@ from domains.selectors import with_counts
 from mailadmin.access import is_superadmin, panel_admin_required
 from mailadmin.pagination import paginate_keyset
 from mailadmin.passwords import generate_password
-from mailboxes import selectors, services
-from mailboxes.forms import (
-    MailboxCreateForm,
-    MailboxEditForm,
-    PasswordResetForm,
+from mailadmin.rendering import (
+    actor,
     add_service_errors,
+    redirect_after_post,
+    render_fragment,
+    render_page,
+    wants_partial,
 )
+from mailboxes import selectors, services
+from mailboxes.forms import MailboxCreateForm, MailboxEditForm, PasswordResetForm
 from mailboxes.models import Mailbox
-from mailboxes.views.common import actor, domain_from_url, flash, fragment, is_htmx, search_term
+from mailboxes.views.common import domain_from_url, flash, search_term
 
 CHANGED = "mailboxes-changed"
-CREATE_FIELDS = {
-    "address": "local_part",
-    "password": "password",
-    "quota": "quota",
-    "format": "storage_format",
-    "uid": "uid",
-    "gid": "gid",
-    "name": "name",
-}
-EDIT_FIELDS = {"quota": "quota", "uid": "uid", "gid": "gid", "name": "name"}
+# The service's names for the form's fields where they differ.
+CREATE_FIELDS = {"address": "local_part", "format": "storage_format"}
 
 
 def _list_url(domain: Domain) -> str:
@@ -70,10 +65,10 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
         key="local_part",
     )
     context = {"domain": the_domain, "page": page, "q": query, "tab": "mailboxes"}
-    if is_htmx(request):
-        return render(request, "mailboxes/_mailbox_table.html", context)
-    context["limits"] = _limits(the_domain)
-    return render(request, "mailboxes/mailbox_list.html", context)
+    if not wants_partial(request):
+        # Only the whole page shows the limits; the table alone needs no query for them.
+        context["limits"] = _limits(the_domain)
+    return render_page(request, "mailboxes/mailbox_list.html", context, partial="table")
 
 
 @panel_admin_required
@@ -100,22 +95,20 @@ def mailbox_create(request: HttpRequest, domain: str) -> HttpResponse:
         else:
             return _created(request, the_domain, mailbox, generated)
     context = {"domain": the_domain, "form": form, "tab": "mailboxes"}
-    if is_htmx(request):
-        return fragment(request, "mailboxes/_mailbox_create.html", context)
-    return render(request, "mailboxes/mailbox_create.html", context)
+    return render_page(request, "mailboxes/mailbox_create.html", context, partial="form")
 
 
 def _created(
     request: HttpRequest, domain: Domain, mailbox: Mailbox, generated: str | None
 ) -> HttpResponse:
     flash(request, _("Mailbox %(address)s created.") % {"address": _display(mailbox)})
-    if generated is None and not is_htmx(request):
-        return redirect(_list_url(domain))
+    if generated is None and not wants_partial(request):
+        return redirect_after_post(request, _list_url(domain))
     # The generated password is in this response only: it is never stored in clear.
     context = {"domain": domain, "mailbox": mailbox, "password": generated, "tab": "mailboxes"}
-    if is_htmx(request):
-        return fragment(request, "mailboxes/_mailbox_created.html", context, event=CHANGED)
-    return render(request, "mailboxes/mailbox_created.html", context)
+    return render_page(
+        request, "mailboxes/mailbox_created.html", context, partial="card", event=CHANGED
+    )
 
 
 def _display(mailbox: Mailbox) -> str:
@@ -123,8 +116,8 @@ def _display(mailbox: Mailbox) -> str:
 
 
 def _row(request: HttpRequest, domain: Domain, mailbox: Mailbox) -> HttpResponse:
-    return fragment(
-        request, "mailboxes/_mailbox_row_swap.html", {"domain": domain, "mailbox": mailbox}
+    return render_fragment(
+        request, "mailboxes/_mailbox_row.html", {"domain": domain, "mailbox": mailbox}
     )
 
 
@@ -134,7 +127,7 @@ def mailbox_row(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
     """One table row (htmx: "cancel" of an inline form); without htmx, the list."""
     the_domain = domain_from_url(request, domain)
     mailbox = selectors.mailbox_in_domain(user=request.user, domain=the_domain, pk=pk)
-    if not is_htmx(request):
+    if not wants_partial(request):
         return redirect(_list_url(the_domain))
     return _row(request, the_domain, mailbox)
 
@@ -151,16 +144,14 @@ def mailbox_edit(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
         try:
             mailbox = _apply_edit(request, mailbox, form)
         except ValidationError as exc:
-            add_service_errors(form, exc, EDIT_FIELDS)
+            add_service_errors(form, exc)
         else:
             flash(request, _("Mailbox %(address)s saved.") % {"address": _display(mailbox)})
-            if is_htmx(request):
+            if wants_partial(request):
                 return _row(request, the_domain, mailbox)
-            return redirect(_list_url(the_domain))
+            return redirect_after_post(request, _list_url(the_domain))
     context = {"domain": the_domain, "mailbox": mailbox, "form": form, "tab": "mailboxes"}
-    if is_htmx(request):
-        return fragment(request, "mailboxes/_mailbox_edit_row.html", context)
-    return render(request, "mailboxes/mailbox_edit.html", context)
+    return render_page(request, "mailboxes/mailbox_edit.html", context, partial="row")
 
 
 def _apply_edit(request: HttpRequest, mailbox: Mailbox, form: MailboxEditForm) -> Mailbox:
@@ -197,19 +188,17 @@ def mailbox_password(request: HttpRequest, domain: str, pk: int) -> HttpResponse
                 actor=actor(request), mailbox=mailbox, password=new_password
             )
         except ValidationError as exc:
-            add_service_errors(form, exc, {"password": "password"})
+            add_service_errors(form, exc)
         else:
             flash(request, _("New password set for %(address)s.") % {"address": _display(mailbox)})
             context["password"] = None if typed is not None else new_password
-            if is_htmx(request):
-                return fragment(request, "mailboxes/_mailbox_password_done.html", context)
-            if typed is not None:
-                return redirect(_list_url(the_domain))
-            return render(request, "mailboxes/mailbox_password_done.html", context)
+            if typed is not None and not wants_partial(request):
+                return redirect_after_post(request, _list_url(the_domain))
+            return render_page(
+                request, "mailboxes/mailbox_password_done.html", context, partial="row"
+            )
     context["form"] = form
-    if is_htmx(request):
-        return fragment(request, "mailboxes/_mailbox_password_row.html", context)
-    return render(request, "mailboxes/mailbox_password.html", context)
+    return render_page(request, "mailboxes/mailbox_password.html", context, partial="row")
 
 
 @panel_admin_required
@@ -224,9 +213,9 @@ def mailbox_toggle(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
         flash(request, _("Mailbox %(address)s enabled.") % {"address": _display(mailbox)})
     else:
         flash(request, _("Mailbox %(address)s disabled.") % {"address": _display(mailbox)})
-    if is_htmx(request):
+    if wants_partial(request):
         return _row(request, the_domain, mailbox)
-    return redirect(_list_url(the_domain))
+    return redirect_after_post(request, _list_url(the_domain))
 
 
 @panel_admin_required
@@ -242,17 +231,19 @@ def mailbox_delete(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
         except ValidationError as exc:
             # Deleting it would let an alias loop close (mailboxes/loops.py): nothing changed.
             messages.error(request, " ".join(exc.messages))
-            if is_htmx(request):
-                return reswap(fragment(request, "includes/oob_messages.html", {}), "none")
-            return redirect(_list_url(the_domain))
+            if wants_partial(request):
+                # The row stays; only the message comes, out of band.
+                return reswap(render_fragment(request, "includes/oob_messages.html"), "none")
+            return redirect_after_post(request, _list_url(the_domain))
         flash(
             request,
             _("Mailbox %(address)s deleted; its mail stays on disk for the operator.")
             % {"address": label},
         )
-        if is_htmx(request):
-            return fragment(request, "mailboxes/_removed_row.html", {})
-        return redirect(_list_url(the_domain))
+        if wants_partial(request):
+            # Nothing in place of the row, and the message out of band.
+            return render_fragment(request, "includes/oob_messages.html")
+        return redirect_after_post(request, _list_url(the_domain))
     context = {
         "domain": the_domain,
         "tab": "mailboxes",
@@ -261,4 +252,4 @@ def mailbox_delete(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
         "detail": _("Its mail stays on disk until the operator removes it."),
         "cancel_url": _list_url(the_domain),
     }
-    return render(request, "mailboxes/confirm_delete.html", context)
+    return render_page(request, "mailboxes/confirm_delete.html", context)
