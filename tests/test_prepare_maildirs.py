@@ -454,7 +454,7 @@ def test_unmarked_home_with_older_mail_is_refused_unless_adopted(base):
         (home / sub).mkdir(parents=True)
     deliver(home, "1.old", age_days=30)
     out = StringIO()
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="1 error: some directories are not ready"):
         call_command("prepare_maildirs", "--mail-base", str(base), stdout=out)
     assert "has no .mailadmin-mailbox and holds mail (new/1.old) older than" in out.getvalue()
     assert not (home / MARKER).exists()

@@ -49,8 +49,10 @@ def test_add_superadmin_with_password_from_stdin(db):
 
 
 def test_password_is_never_an_argument(db):
-    with pytest.raises(CommandError):
+    # argparse reads "--password" as an abbreviation of --password-stdin: the value is left over.
+    with pytest.raises(CommandError, match=r"unrecognized arguments: secret$"):
         run("add", "eve", "--superadmin", "--password", "secret")
+    assert not get_user_model().objects.filter(username="eve").exists()
 
 
 @pytest.mark.parametrize(
