@@ -167,7 +167,7 @@ def test_a_new_mailbox_never_takes_an_imported_mailbox_s_directory(tenants) -> N
     with pytest.raises(ValidationError) as info:
         f.mailbox("legacy@a.test")
     assert info.value.message_dict["address"] == [
-        "The mail directory a.test/legacy/ belongs to the mailbox old@a.test."
+        "The mail directory a.test/legacy/ shares a directory with the mailbox old@a.test."
     ]
     assert path_conflict(domain="a.test", local_part="other", path="a.test/legacy/x/")
 
