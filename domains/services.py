@@ -20,7 +20,8 @@ from mailadmin.names import (
 from mailadmin.writes import not_yours, save_checked
 
 
-def _check_delivery(delivery: str, transport: str) -> None:
+def check_delivery(delivery: str, transport: str) -> None:
+    """How a domain's mail is delivered; a relayed domain names its next hop."""
     if delivery not in Delivery.values:
         raise ValidationError({"delivery": _("Choose hosted, relay or backup.")})
     if delivery == Delivery.RELAY and not transport:
@@ -31,6 +32,47 @@ def _check_delivery(delivery: str, transport: str) -> None:
 
 def _name_taken_by_alias_domain(name: str) -> bool:
     return AliasDomain.objects.filter(name=name).exists()
+
+
+def domain_exists(name: str) -> str:
+    return _("The domain %(name)s already exists.") % {"name": name}
+
+
+def alias_domain_exists(name: str) -> str:
+    return _("The alias domain %(name)s already exists.") % {"name": name}
+
+
+def check_new_domain(name: str) -> None:
+    """What the canonical `name` of a new domain may not be: an alias domain, or a name a
+    superadmin allowed as one. domain_create and the import call this."""
+    if _name_taken_by_alias_domain(name):
+        raise ValidationError({"name": _("%(name)s is already an alias domain.") % {"name": name}})
+    grant = AliasDomainGrant.objects.filter(name=name).select_related("domain").first()
+    if grant is not None:
+        raise ValidationError(
+            {
+                "name": _(
+                    "%(name)s is allowed as an alias domain of %(domain)s; withdraw that first."
+                )
+                % {"name": name, "domain": grant.domain.name}
+            }
+        )
+
+
+def check_not_a_domain(name: str) -> None:
+    """An alias domain (or a grant of one) cannot have the name of a domain."""
+    if Domain.objects.filter(name=name).exists():
+        raise ValidationError({"name": _("%(name)s is already a domain.") % {"name": name}})
+
+
+def check_alias_domain_target(*, name: str, target: str, hosted: bool) -> None:
+    """The alias domain `name` points to `target`, a hosted domain other than itself."""
+    if not hosted:
+        raise ValidationError(
+            {"target": _("Only a hosted domain can be the target of an alias domain.")}
+        )
+    if name == target:
+        raise ValidationError({"name": _("A domain cannot be an alias of itself.")})
 
 
 def check_alias_domain_allowed(*, actor: Actor, name: str, target_pk: int | None) -> None:
@@ -88,21 +130,8 @@ def domain_create(
         transport = normalize_transport(transport)
     except ValidationError as exc:
         raise ValidationError({"transport": exc}) from None
-    _check_delivery(delivery, transport)
-    if _name_taken_by_alias_domain(canonical):
-        raise ValidationError(
-            {"name": _("%(name)s is already an alias domain.") % {"name": canonical}}
-        )
-    grant = AliasDomainGrant.objects.filter(name=canonical).select_related("domain").first()
-    if grant is not None:
-        raise ValidationError(
-            {
-                "name": _(
-                    "%(name)s is allowed as an alias domain of %(domain)s; withdraw that first."
-                )
-                % {"name": canonical, "domain": grant.domain.name}
-            }
-        )
+    check_delivery(delivery, transport)
+    check_new_domain(canonical)
     domain = Domain(
         name=canonical,
         description=description.strip(),
@@ -117,13 +146,13 @@ def domain_create(
         active=active,
         relay_accept_any=relay_accept_any,
     )
-    save_checked(domain, conflict=_("The domain %(name)s already exists.") % {"name": canonical})
+    save_checked(domain, conflict=domain_exists(canonical))
     record(
         actor=actor,
         action="create",
         obj=domain,
         domain=domain.name,
-        changes={field: getattr(domain, field) for field in sorted(_UPDATABLE)},
+        changes={field: getattr(domain, field) for field in AUDITED_FIELDS},
     )
     return domain
 
@@ -155,6 +184,8 @@ _UPDATABLE = {
     "active",
     "relay_accept_any",
 }
+# What a domain's "create" audit entry records, whoever creates it (the import too).
+AUDITED_FIELDS = tuple(sorted(_UPDATABLE))
 
 
 @transaction.atomic
@@ -175,7 +206,7 @@ def domain_update(*, actor: Actor, domain: Domain, **changes: object) -> Domain:
         domain.transport = normalize_transport(domain.transport)
     except ValidationError as exc:
         raise ValidationError({"transport": exc}) from None
-    _check_delivery(domain.delivery, domain.transport)
+    check_delivery(domain.delivery, domain.transport)
     check_owner_id(domain.uid, field="uid")
     check_owner_id(domain.gid, field="gid")
     save_checked(domain, conflict=_("The domain could not be saved."))
@@ -219,19 +250,11 @@ def alias_domain_create(
     target_domain = visible.filter(name=target_name).first()
     if target_domain is None:
         raise ValidationError({"target": not_yours(actor, target_name)})
-    if not target_domain.is_hosted:
-        raise ValidationError(
-            {"target": _("Only a hosted domain can be the target of an alias domain.")}
-        )
-    if canonical == target_name:
-        raise ValidationError({"name": _("A domain cannot be an alias of itself.")})
+    check_alias_domain_target(name=canonical, target=target_name, hosted=target_domain.is_hosted)
     check_alias_domain_allowed(actor=actor, name=canonical, target_pk=target_domain.pk)
-    if Domain.objects.filter(name=canonical).exists():
-        raise ValidationError({"name": _("%(name)s is already a domain.") % {"name": canonical}})
+    check_not_a_domain(canonical)
     alias_domain = AliasDomain(name=canonical, target=target_domain, active=active)
-    save_checked(
-        alias_domain, conflict=_("The alias domain %(name)s already exists.") % {"name": canonical}
-    )
+    save_checked(alias_domain, conflict=alias_domain_exists(canonical))
     record(
         actor=actor,
         action="create",
@@ -285,8 +308,7 @@ def alias_domain_grant_create(*, actor: Actor, name: str, domain: Domain) -> Ali
         raise ValidationError({"name": exc}) from None
     if canonical == domain.name:
         raise ValidationError({"name": _("A domain cannot be an alias of itself.")})
-    if Domain.objects.filter(name=canonical).exists():
-        raise ValidationError({"name": _("%(name)s is already a domain.") % {"name": canonical}})
+    check_not_a_domain(canonical)
     if _name_taken_by_alias_domain(canonical):
         raise ValidationError(
             {"name": _("%(name)s is already an alias domain.") % {"name": canonical}}

@@ -90,6 +90,12 @@ def normalize_domain(value: str) -> str:
     return ascii_name
 
 
+# split_address meets the same few domains on thousands of addresses (an import, a list of
+# destinations), and IDNA 2008 checks are the slowest step: each domain is normalised once.
+# Errors are not cached.
+_normalize_domain_cached = functools.lru_cache(maxsize=4096)(normalize_domain)
+
+
 @functools.lru_cache(maxsize=4096)
 def domain_to_unicode(ascii_name: str) -> str:
     """The Unicode form of a stored A-label domain, for display; unchanged if not decodable.
@@ -150,9 +156,9 @@ def split_address(value: str, *, allow_catchall: bool = False) -> tuple[str, str
             raise ValidationError(
                 _("“%(value)s” has nothing before the @."), code="invalid", params={"value": value}
             )
-        return "", normalize_domain(domain)
+        return "", _normalize_domain_cached(domain)
     local_part = normalize_local_part(local)
-    domain_name = normalize_domain(domain)
+    domain_name = _normalize_domain_cached(domain)
     if len(local_part) + 1 + len(domain_name) > MAX_ADDRESS:
         raise ValidationError(
             _("An e-mail address is at most %(max)d characters long."),

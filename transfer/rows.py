@@ -1,68 +1,31 @@
 """One import row, read and normalised: the same rules as the services, cell by cell.
 
 Each `parse_*` takes the cells of a row and returns a typed row or raises ValidationError with
-a message for the admin. Checks that need the database or other rows (scope, duplicates,
-limits) live in transfer/importer.py.
+a message for the admin: the services' own checks (mailboxes/rules.py, domains/services.py,
+mailadmin/names.py) wherever a cell is what a service takes. Checks that need the database or
+other rows (scope, duplicates, limits) live in transfer/checking.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from domains.models import Delivery
-from mailadmin import passwords
+from domains.services import check_delivery
 from mailadmin.ids import check_owner_id
-from mailadmin.names import (
-    MAX_ADDRESS,
-    normalize_domain,
-    normalize_local_part,
-    normalize_transport,
-)
+from mailadmin.names import normalize_domain, normalize_transport, split_address
 from mailadmin.sizes import parse_size
 from mailadmin.text import validate_plain_text
+from mailboxes import rules
 from mailboxes.models import StorageFormat
 from mailboxes.paths import canonical_path, check_path
-from mailboxes.services import check_password
 
 _TRUE = {"", "1", "yes", "y", "true", "t", "on", "active"}
 _FALSE = {"0", "no", "n", "false", "f", "off", "inactive"}
 _SEPARATORS = str.maketrans({",": " ", ";": " "})
-_DELIVERIES = frozenset(Delivery.values)
-_FORMATS = frozenset(StorageFormat.values)
-
-# A file names the same few domains on thousands of rows: each is normalised once (IDNA 2008
-# checks are the most expensive step of reading a row). Errors are not cached.
-_normalize_domain = lru_cache(maxsize=4096)(normalize_domain)
-
-
-def split_address(value: str, *, allow_catchall: bool = False) -> tuple[str, str]:
-    """mailadmin.names.split_address with the domain part normalised through the cache."""
-    text = (value or "").strip()
-    if text.count("@") != 1:
-        raise ValidationError(
-            _("“%(value)s” is not an e-mail address (local@domain).") % {"value": value}
-        )
-    local, domain = text.split("@")
-    if not local:
-        if not allow_catchall:
-            raise ValidationError(_("“%(value)s” has nothing before the @.") % {"value": value})
-        return "", _normalize_domain(domain)
-    local_part = normalize_local_part(local)
-    domain_name = _normalize_domain(domain)
-    if len(local_part) + 1 + len(domain_name) > MAX_ADDRESS:
-        raise ValidationError(
-            _("An e-mail address is at most %(max)d characters long.") % {"max": MAX_ADDRESS}
-        )
-    return local_part, domain_name
-
-
-def normalize_address(value: str) -> str:
-    local_part, domain = split_address(value)
-    return f"{local_part}@{domain}"
 
 
 @dataclass(slots=True)
@@ -192,7 +155,7 @@ def parse_owner(cells: dict[str, str], column: str) -> int | None:
 
 def _domain(text: str, column: str) -> str:
     try:
-        return _normalize_domain(text)
+        return normalize_domain(text)
     except ValidationError as exc:
         raise _field_error(column, exc) from None
 
@@ -200,16 +163,11 @@ def _domain(text: str, column: str) -> str:
 def parse_domain(line: int, cells: dict[str, str]) -> DomainRow:
     name = _domain(cells["name"], "name")
     delivery = cells.get("delivery", "").strip().lower() or Delivery.HOSTED
-    if delivery not in _DELIVERIES:
-        raise ValidationError(_("delivery: choose hosted, relay or backup."))
     try:
         transport = normalize_transport(cells.get("transport", ""))
     except ValidationError as exc:
         raise _field_error("transport", exc) from None
-    if delivery == Delivery.RELAY and not transport:
-        raise ValidationError(
-            _("transport: a relayed domain needs a next hop, e.g. smtp:[mx.example.net]:25.")
-        )
+    check_delivery(delivery, transport)
     return DomainRow(
         line=line,
         name=name,
@@ -249,8 +207,6 @@ def parse_alias_domain(line: int, cells: dict[str, str]) -> AliasDomainRow:
     if not cells.get("target", "").strip():
         raise ValidationError(_("target: an alias domain needs the hosted domain it points to."))
     target = _domain(cells["target"], "target")
-    if name == target:
-        raise ValidationError(_("A domain cannot be an alias of itself."))
     return AliasDomainRow(line=line, name=name, target=target, active=parse_bool(cells))
 
 
@@ -282,21 +238,17 @@ def parse_mailbox(line: int, cells: dict[str, str]) -> MailboxRow:
     except ValidationError as exc:
         raise _field_error("name", exc) from None
     storage_format = cells.get("format", "").strip().lower() or StorageFormat.MAILDIR
-    if storage_format not in _FORMATS:
-        raise ValidationError(_("format: choose maildir or mbox."))
+    rules.check_storage_format(storage_format)
     secret = cells.get("password", "")
     password_hash = password = None
     if secret.startswith("{"):
-        if not passwords.is_known_hash(secret):
-            raise ValidationError(_("password: that is not a {SCHEME}hash mailadmin can verify."))
+        rules.check_password_hash(secret)
         password_hash = secret
     else:
         if not secret:
+            # A service generates the password; a file must bring its own.
             raise ValidationError(_("password: a mailbox needs a password or a {SCHEME}hash."))
-        try:
-            check_password(secret)
-        except ValidationError as exc:
-            raise _field_error("password", exc) from None
+        rules.check_password(secret)
         password = secret
     path = _path(cells, domain, local_part, storage_format)
     return MailboxRow(
@@ -320,16 +272,9 @@ def parse_alias(line: int, cells: dict[str, str]) -> AliasRow:
         local_part, domain = split_address(cells["name"], allow_catchall=True)
     except ValidationError as exc:
         raise _field_error("name", exc) from None
-    destinations: list[str] = []
-    for value in cells.get("destinations", "").translate(_SEPARATORS).split():
-        try:
-            address = normalize_address(value)
-        except ValidationError as exc:
-            raise _field_error("destinations", exc) from None
-        if address not in destinations:
-            destinations.append(address)
-    if not destinations:
-        raise ValidationError(_("destinations: an alias needs at least one destination."))
+    destinations = rules.clean_destinations(
+        cells.get("destinations", "").translate(_SEPARATORS).split()
+    )
     return AliasRow(
         line=line,
         local_part=local_part,

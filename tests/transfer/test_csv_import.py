@@ -237,7 +237,7 @@ def test_command_dry_run_and_import(tmp_path: Path) -> None:
     assert counts() == (1, 1, 2, 2)
     with pytest.raises(CommandError, match="6 bad row"):
         call_command("import_csv", str(path), "--no-progress", stdout=out, stderr=err)
-    assert "line 2: the domain example.org already exists" in err.getvalue()
+    assert "line 2: The domain example.org already exists." in err.getvalue()
 
 
 def test_command_shows_progress(tmp_path: Path) -> None:
