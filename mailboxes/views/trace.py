@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -13,6 +12,7 @@ from domains.selectors import domain_is_visible
 from mailadmin.access import is_superadmin, panel_admin_required
 from mailadmin.contract.trace import trace_address
 from mailadmin.names import domain_to_unicode
+from mailadmin.rendering import render_page
 from mailboxes.forms import TraceForm
 from mailboxes.trace_notes import ModelTraceNotes
 from mailboxes.trace_text import render_trace
@@ -45,6 +45,4 @@ def trace(request: HttpRequest) -> HttpResponse:
             context["refused"] = _("%(domain)s is not one of your domains.") % {
                 "domain": domain_to_unicode(domain)
             }
-    if getattr(request, "htmx", False):
-        return render(request, "mailboxes/_trace_result.html", context)
-    return render(request, "mailboxes/trace.html", context)
+    return render_page(request, "mailboxes/trace.html", context, partial="result")

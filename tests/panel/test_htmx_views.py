@@ -26,11 +26,6 @@ from mailadmin.rendering import add_service_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The address trace keeps its page and fragment pair for now: its view and templates are
-# reworked on their own (mailboxes/views/trace.py, trace.html, _trace_result.html).
-TRACE_MODULE = "mailboxes.views.trace"
-TRACE_LEFT = pytest.mark.xfail(strict=True, reason="the trace view is converted on its own")
-
 
 def _callbacks(patterns: list[URLPattern | URLResolver]) -> Iterator[object]:
     for pattern in patterns:
@@ -50,10 +45,6 @@ def view_modules() -> dict[str, Path]:
         if ROOT in path.parents and ".venv" not in path.parts:
             found[callback.__module__] = path
     return found
-
-
-def _with_trace_marked(names: list[str]) -> list[object]:
-    return [pytest.param(n, marks=TRACE_LEFT) if n == TRACE_MODULE else n for n in names]
 
 
 def htmx_by_hand(source: str) -> list[str]:
@@ -122,7 +113,7 @@ def view_sources() -> dict[str, Path]:
     return sources
 
 
-@pytest.mark.parametrize("module", _with_trace_marked(sorted(view_sources())))
+@pytest.mark.parametrize("module", sorted(view_sources()))
 def test_no_view_reads_htmx_or_writes_its_headers_by_hand(module: str) -> None:
     assert htmx_by_hand(view_sources()[module].read_text()) == []
 
@@ -186,8 +177,7 @@ def test_the_templates_are_found() -> None:
 def _pairs_by_view() -> list[object]:
     params: list[object] = []
     for function, names in sorted(view_functions().items()):
-        marks = [TRACE_LEFT] if function.startswith(TRACE_MODULE + ".") else []
-        params.append(pytest.param(function, names, id=function, marks=marks))
+        params.append(pytest.param(function, names, id=function))
     return params
 
 
@@ -201,10 +191,7 @@ def test_no_view_renders_a_page_and_a_separate_partial(function: str, names: set
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=TRACE_LEFT) if n == "mailboxes/_trace_result.html" else n
-        for n in sorted(n for n in templates() if is_fragment(n))
-    ],
+    sorted(n for n in templates() if is_fragment(n)),
 )
 def test_a_fragment_template_is_shared(name: str) -> None:
     by_templates = includers(name)
