@@ -1,4 +1,5 @@
-"""Writes of domains, alias domains and server defaults. Views, CLI and API all call these."""
+"""Writes of domains, alias domains and server defaults; the panel's views and the management
+commands call these, and the import applies their checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Writes of mailboxes. Views, CLI, API and the owners' self-service all call these.
+"""Writes of mailboxes. The panel's views, the management commands and the owners'
+self-service all call these.
 
 The rules themselves live in mailboxes/rules.py, shared with the bulk import; the writes of
 aliases and forwarding live in mailboxes/alias_services.py and are importable from here too.
