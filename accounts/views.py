@@ -54,7 +54,7 @@ def _with_retry_after(response: HttpResponse, seconds: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and is_panel_admin(request.user):
-        return HttpResponseRedirect(_local_next(request, reverse("domains:dashboard")))
+        return HttpResponseRedirect(_local_next(request, reverse("mailboxes:dashboard")))
     form = forms.LoginForm(request.POST or None)
     wait = 0
     if request.method == "POST" and form.is_valid():
@@ -78,7 +78,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if attempt.ok and user is not None:
                 login(request, user)
                 return redirect_after_post(
-                    request, _local_next(request, reverse("domains:dashboard"))
+                    request, _local_next(request, reverse("mailboxes:dashboard"))
                 )
             form.add_error(None, _("Wrong username or password."))
     context = {"form": form, "next": _local_next(request, "")}
@@ -134,7 +134,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
         else:
             update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
             messages.success(request, _("Your password was changed."))
-            return redirect_after_post(request, reverse("domains:dashboard"))
+            return redirect_after_post(request, reverse("mailboxes:dashboard"))
     context = {"form": form, "wait_message": throttle.wait_message(wait) if wait else ""}
     response = render_page(request, "accounts/password_change.html", context, partial="form")
     return _with_retry_after(response, wait)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import idna
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -19,7 +19,6 @@ from domains.models import (
     AliasDomainGrant,
     Delivery,
     Domain,
-    DomainUsage,
     RelayRecipient,
 )
 from mailadmin.access import User, is_superadmin
@@ -134,41 +133,6 @@ def domain_delete_impact(domain: Domain) -> dict[str, int]:
         "aliases": counted.alias_count,  # type: ignore[attr-defined]
         "alias_domains": counted.alias_domain_count,  # type: ignore[attr-defined]
     }
-
-
-def dashboard_summary(*, user: User | None) -> dict[str, int]:
-    """How many domains, mailboxes, aliases and alias domains the user sees, and how many of
-    each are inactive; every figure exact at the moment of the view.
-
-    Mailbox and alias totals add up the visible domains' DomainUsage rows (one row per domain,
-    not one per mailbox). Inactive counts come from partial indexes that hold only the
-    inactive rows, 1% of them (migrations mailboxes/0004 and 0006, PostgreSQL and SQLite).
-    """
-    from mailboxes.models import Alias, Mailbox
-
-    visible = domains_visible_to(user)
-    summary: dict[str, int] = {}
-    for kind, qs in (
-        ("domains", visible),
-        ("alias_domains", AliasDomain.objects.filter(target__in=visible)),
-    ):
-        row = qs.order_by().aggregate(
-            total=Count("pk"), inactive=Count("pk", filter=Q(active=False))
-        )
-        summary[kind] = row["total"]
-        summary[f"{kind}_inactive"] = row["inactive"]
-    everything = is_superadmin(user)
-    usage = DomainUsage.objects.order_by()
-    totals = (usage if everything else usage.filter(domain__in=visible)).aggregate(
-        mailboxes=Coalesce(Sum("mailboxes"), 0), aliases=Coalesce(Sum("aliases"), 0)
-    )
-    for kind, model in (("mailboxes", Mailbox), ("aliases", Alias)):
-        # Everything: no "domain_id IN (every domain)", which PostgreSQL answers with a hash
-        # join over all rows (half a second at a million mailboxes).
-        rows = model.objects.order_by() if everything else model.objects.filter(domain__in=visible)
-        summary[f"{kind}_inactive"] = rows.filter(active=False).count()
-        summary[kind] = int(totals[kind])
-    return summary
 
 
 def inactive_domains(*, user: User | None, limit: int = 10) -> list[Domain]:

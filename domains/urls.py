@@ -6,7 +6,6 @@ from mailadmin.contract import views as contract_views
 
 app_name = "domains"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("domains/", views.domain_list, name="list"),
     path("domains/new/", views.domain_create, name="create"),
     # The mail-stack config page lives in the contract (mailadmin/contract/views.py); its

@@ -124,7 +124,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "mailadmin.urls"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "domains:dashboard"
+LOGIN_REDIRECT_URL = "mailboxes:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 WSGI_APPLICATION = "mailadmin.wsgi.application"
 

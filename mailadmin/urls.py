@@ -4,9 +4,9 @@ their own apps; each is mounted once here."""
 from django.urls import include, path
 
 urlpatterns = [
-    # Dashboard, domain list and edit, mail-stack config.
+    # Domain list and edit, server settings, mail-stack config.
     path("", include("domains.urls")),
-    # Per-domain mailboxes, aliases and alias domains; the address trace.
+    # The dashboard; per-domain mailboxes, aliases and alias domains; the address trace.
     path("", include("mailboxes.urls")),
     # Admin login, logout, password change and the management of admins.
     path("accounts/", include("accounts.urls")),

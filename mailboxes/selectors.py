@@ -1,12 +1,14 @@
-"""Reads of mailboxes and aliases, scoped through domains.selectors."""
+"""Reads of mailboxes and aliases, scoped through domains.selectors, and the dashboard's
+counts (which add the mailboxes and aliases to the domains' figures)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from domains.models import Domain
+from domains.models import AliasDomain, Domain, DomainUsage
 from domains.selectors import domains_visible_to
 from mailadmin.access import User, is_superadmin
 from mailadmin.names import split_address
@@ -110,3 +112,36 @@ def alias_in_domain(*, user: User | None, domain: Domain, pk: int) -> Alias:
 def catchall_of(*, user: User | None, domain: Domain) -> Alias | None:
     """The domain's catch-all alias (empty local part), active or not."""
     return alias_list(user=user, domain=domain).filter(local_part="").first()
+
+
+def dashboard_summary(*, user: User | None) -> dict[str, int]:
+    """How many domains, mailboxes, aliases and alias domains the user sees, and how many of
+    each are inactive; every figure exact at the moment of the view.
+
+    Mailbox and alias totals add up the visible domains' DomainUsage rows (one row per domain,
+    not one per mailbox). Inactive counts come from partial indexes that hold only the
+    inactive rows, 1% of them (migrations mailboxes/0004 and 0006, PostgreSQL and SQLite).
+    """
+    visible = domains_visible_to(user)
+    summary: dict[str, int] = {}
+    for kind, qs in (
+        ("domains", visible),
+        ("alias_domains", AliasDomain.objects.filter(target__in=visible)),
+    ):
+        row = qs.order_by().aggregate(
+            total=Count("pk"), inactive=Count("pk", filter=Q(active=False))
+        )
+        summary[kind] = row["total"]
+        summary[f"{kind}_inactive"] = row["inactive"]
+    everything = is_superadmin(user)
+    usage = DomainUsage.objects.order_by()
+    totals = (usage if everything else usage.filter(domain__in=visible)).aggregate(
+        mailboxes=Coalesce(Sum("mailboxes"), 0), aliases=Coalesce(Sum("aliases"), 0)
+    )
+    for kind, model in (("mailboxes", Mailbox), ("aliases", Alias)):
+        # Everything: no "domain_id IN (every domain)", which PostgreSQL answers with a hash
+        # join over all rows (half a second at a million mailboxes).
+        rows = model.objects.order_by() if everything else model.objects.filter(domain__in=visible)
+        summary[f"{kind}_inactive"] = rows.filter(active=False).count()
+        summary[kind] = int(totals[kind])
+    return summary

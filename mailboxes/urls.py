@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from mailboxes.views import aliasdomains, aliases, mailboxes, trace
+from mailboxes.views import aliasdomains, aliases, dashboard, mailboxes, trace
 
 app_name = "mailboxes"
 
 _D = "domains/<str:domain>"
 
 urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
     path(f"{_D}/mailboxes/", mailboxes.mailbox_list, name="mailbox_list"),
     path(f"{_D}/mailboxes/new/", mailboxes.mailbox_create, name="mailbox_create"),
     path(f"{_D}/mailboxes/<int:pk>/", mailboxes.mailbox_row, name="mailbox_row"),

@@ -1,14 +1,12 @@
-"""The domain pages: dashboard, list, detail, create/edit/enable/disable/delete (the mail-stack
+"""The domain pages: list, detail, create/edit/enable/disable/delete (the mail-stack
 config page lives in mailadmin/contract/views.py). Thin views: reads through
 domains.selectors, writes through domains.services with actor=request.user."""
 
-from domains.views.dashboard import dashboard
 from domains.views.edit import domain_create, domain_delete, domain_edit, domain_toggle
 from domains.views.listing import domain_detail, domain_list
 from domains.views.relay import relay_recipient_add, relay_recipient_delete, relay_recipient_list
 
 __all__ = [
-    "dashboard",
     "domain_create",
     "domain_delete",
     "domain_detail",

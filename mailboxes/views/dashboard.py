@@ -1,3 +1,5 @@
+"""The panel's home page: what the admin sees, and what needs attention, across domains."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
@@ -6,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 from domains import selectors
 from mailadmin.access import panel_admin_required
 from mailadmin.rendering import render_page
+from mailboxes.selectors import dashboard_summary
 
 
 @panel_admin_required
@@ -13,7 +16,7 @@ from mailadmin.rendering import render_page
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Counts, domains near their limits, inactive items and what needs attention."""
     user = request.user
-    summary = selectors.dashboard_summary(user=user)
+    summary = dashboard_summary(user=user)
     near = selectors.domains_near_limits(user=user)
     inactive = selectors.inactive_domains(user=user)
     empty = selectors.hosted_domains_without_mailboxes(user=user)
@@ -24,4 +27,4 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "empty_domains": empty,
         "needs_attention": bool(near or inactive or empty),
     }
-    return render_page(request, "domains/dashboard.html", context, partial="body")
+    return render_page(request, "dashboard.html", context, partial="body")
