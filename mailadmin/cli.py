@@ -132,7 +132,10 @@ class SubcommandCommand(BaseCommand):
         raise NotImplementedError
 
     def action(self, name: str, help: str) -> CommandParser:
-        return cast(CommandParser, self._subparsers.add_parser(name, help=help, description=help))
+        # No abbreviations: `--password` must not stand for `--password-stdin` (the value
+        # typed after it would be a password on the command line).
+        parser = self._subparsers.add_parser(name, help=help, description=help, allow_abbrev=False)
+        return cast(CommandParser, parser)
 
     def execute(self, *args: Any, **options: Any) -> Any:
         # From the shell a failure is one line, `error: ...`, and exit status 1; from

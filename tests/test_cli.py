@@ -325,6 +325,21 @@ def test_mailbox_add_reads_the_password_from_stdin():
     assert not verify_password("a good secret\n", stored)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("mailbox", "add", "a@example.com", "--password", "secret"),
+        ("mailbox", "passwd", "a@example.com", "--password"),
+    ],
+)
+def test_no_abbreviation_stands_for_password_stdin(args):
+    """`--password` is not taken for `--password-stdin`: the value typed after it would be a
+    password in argv, and the command would then wait on stdin as if nothing were wrong."""
+    f.domain("example.com")
+    message = fails(*args)
+    assert "unrecognized arguments: --password" in message
+
+
 def test_mailbox_add_strips_crlf_and_reads_sys_stdin_by_default(monkeypatch):
     f.domain("example.com")
     monkeypatch.setattr(sys, "stdin", StringIO("windows pass\r\n"))

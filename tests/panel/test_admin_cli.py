@@ -49,8 +49,8 @@ def test_add_superadmin_with_password_from_stdin(db):
 
 
 def test_password_is_never_an_argument(db):
-    # argparse reads "--password" as an abbreviation of --password-stdin: the value is left over.
-    with pytest.raises(CommandError, match=r"unrecognized arguments: secret$"):
+    # No abbreviations: "--password" is not taken for --password-stdin.
+    with pytest.raises(CommandError, match=r"unrecognized arguments: --password secret$"):
         run("add", "eve", "--superadmin", "--password", "secret")
     assert not get_user_model().objects.filter(username="eve").exists()
 
