@@ -66,10 +66,10 @@ class DomainState:
     def counts(self) -> tuple[int, int, int]:
         return (self.existing_mailboxes, self.existing_aliases, self.existing_quota)
 
-    def load(self, usage: DomainUsage | tuple[int, int, int]) -> None:
-        if isinstance(usage, DomainUsage):
-            usage = (usage.mailboxes, usage.aliases, usage.quota_allocated)
-        self.existing_mailboxes, self.existing_aliases, self.existing_quota = usage
+    def load(self, usage: DomainUsage) -> None:
+        self.existing_mailboxes = usage.mailboxes
+        self.existing_aliases = usage.aliases
+        self.existing_quota = usage.quota_allocated
 
 
 class Checker:
