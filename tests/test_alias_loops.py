@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from domains import services as domain_services
 from mailadmin.contract.trace import Lookups
-from mailboxes import loops
+from mailboxes import alias_tables, loops
 from mailboxes import services as ms
 from mailboxes.models import Alias, AliasDestination, Mailbox
 from tests import factories
@@ -200,7 +200,7 @@ def test_resolution_matches_the_contract_views() -> None:
         "alice@off-alias.example",
         "jan@xn--bcher-kva.example",
     ]
-    graph = loops.resolve(addresses)
+    graph = alias_tables.resolve(addresses)
     lookups = Lookups()
     for address in addresses:
         expected = postfix_answer(lookups, address)
