@@ -82,6 +82,7 @@ class Checker:
         source: Source,
         *,
         actor: Actor,
+        actor_label: str = "",
         on_existing: str = "error",
         on_error: str = "reject",
         progress: Progress | None = None,
@@ -92,6 +93,8 @@ class Checker:
         self.on_error = on_error
         self.source = source
         self.actor = actor
+        # Who the audit log names when actor is None (the default says "system").
+        self.actor_label = actor_label
         self.on_existing = on_existing
         self.progress = progress
         self.total = total

@@ -59,7 +59,12 @@ class Importer(AddressChecker):
                 created = {kind: n for kind, n in report.created.items() if n}
                 if created:  # a run that adds nothing changes nothing, not even the log
                     record(
-                        actor=self.actor, action="import", obj=None, domain=None, changes=created
+                        actor=self.actor,
+                        actor_label=self.actor_label,
+                        action="import",
+                        obj=None,
+                        domain=None,
+                        changes=created,
                     )
         except IntegrityError as exc:
             report = self.report

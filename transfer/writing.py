@@ -39,6 +39,7 @@ class Writer:
     def __init__(self, checked: Checker) -> None:
         self.checked = checked
         self.actor = checked.actor
+        self.actor_label = checked.actor_label
         # address -> (line, destinations) of every alias written, for the loop check.
         self.written_aliases: dict[str, tuple[int, tuple[str, ...]]] = {}
 
@@ -110,7 +111,14 @@ class Writer:
         """One "create" entry per (object, its domain, what was set)."""
         record_many(
             [
-                new_entry(actor=self.actor, action="create", obj=obj, domain=domain, changes=set_)
+                new_entry(
+                    actor=self.actor,
+                    actor_label=self.actor_label,
+                    action="create",
+                    obj=obj,
+                    domain=domain,
+                    changes=set_,
+                )
                 for obj, domain, set_ in created
             ]
         )

@@ -402,3 +402,18 @@ def test_admins_and_grants_are_audited_once(migrated: Migrated) -> None:
         "grant dadmin@example.com example.com None PostfixAdmin import",
         "grant dadmin@example.com lmtp.example None PostfixAdmin import",
     ]
+
+
+def test_imported_mail_objects_are_audited_as_the_import(migrated: Migrated) -> None:
+    """The domains, mailboxes and aliases the migration writes name it in the audit log, as
+    its admins and grants do; "system" would hide where they came from."""
+    code = (
+        "from audit.models import AuditEntry\n"
+        "rows = AuditEntry.objects.exclude(object_type='user')\n"
+        "print(sorted(set(rows.values_list('actor_label', flat=True))))\n"
+        "print(rows.filter(action='import').count(), rows.filter(action='create').count() > 10)\n"
+    )
+    labels, counts = migrated.db.python(code).stdout.splitlines()[-2:]
+    assert labels == "['PostfixAdmin import']"
+    # One summary entry (the second run created nothing), and an entry per object.
+    assert counts == "1 True"

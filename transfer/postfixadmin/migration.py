@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from transfer.importer import Importer, Report, analyze_tables
-from transfer.postfixadmin.admins import import_admins
+from transfer.postfixadmin.admins import AUDIT_LABEL, import_admins
 from transfer.postfixadmin.mapping import map_rows
 from transfer.postfixadmin.source import PfaData
 
@@ -46,7 +46,13 @@ def migrate(data: PfaData, *, dry_run: bool = False) -> MigrationReport:
     """
     mapping = map_rows(data)
     report = MigrationReport(skipped=list(mapping.left_out), notes=list(mapping.notes))
-    importer = Importer(mapping.records, actor=None, on_existing="skip", on_error="skip")
+    importer = Importer(
+        mapping.records,
+        actor=None,
+        actor_label=AUDIT_LABEL,
+        on_existing="skip",
+        on_error="skip",
+    )
     try:
         with transaction.atomic():
             result: Report = importer.commit()
