@@ -16,7 +16,7 @@ from accounts import throttle as login_throttle
 from accounts.models import LoginThrottle
 from accounts.selectors import throttles_matching
 from audit.models import AuditEntry
-from audit.services import new_entry, record, record_many
+from audit.services import diff, new_entry, record, record_changes, record_many
 from domains.models import Domain
 from mailadmin.access import Actor, require_superadmin
 from mailadmin.names import normalize_domain
@@ -173,12 +173,11 @@ def admin_set_active(*, actor: Actor, user: Any, active: bool) -> Any:
     if actor is not None and actor.pk == user.pk and not active:
         raise ValidationError(_("You cannot disable your own account."))
     if user.is_active != active:
-        record(
+        record_changes(
             actor=actor,
-            action="enable" if active else "disable",
             obj=user,
             domain=None,
-            changes={"active": [user.is_active, active]},
+            changes=diff({"active": user.is_active}, {"active": active}),
         )
         user.is_active = active
         user.save(update_fields=["is_active"])

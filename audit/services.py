@@ -84,3 +84,16 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {
         key: [before.get(key), value] for key, value in after.items() if before.get(key) != value
     }
+
+
+def record_changes(
+    *, actor: Any, obj: models.Model, domain: str | None, changes: dict[str, Any]
+) -> None:
+    """One entry for `changes` ({field: [old, new]}, from `diff`): "enable" or "disable" when
+    only `active` changed, else "update"; none when nothing changed."""
+    if not changes:
+        return
+    action = "update"
+    if set(changes) == {"active"}:
+        action = "enable" if changes["active"][1] else "disable"
+    record(actor=actor, action=action, obj=obj, domain=domain, changes=changes)

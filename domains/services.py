@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit.services import diff, record
+from audit.services import diff, record, record_changes
 from domains.models import AliasDomain, AliasDomainGrant, Delivery, Domain, ServerSettings
 from domains.selectors import domains_visible_to
 from mailadmin.access import Actor, is_superadmin, require_superadmin
@@ -212,11 +212,7 @@ def domain_update(*, actor: Actor, domain: Domain, **changes: object) -> Domain:
     check_owner_id(domain.gid, field="gid")
     save_checked(domain, conflict=_("The domain could not be saved."))
     changed = diff(before, {field: getattr(domain, field) for field in changes})
-    if changed:
-        action = "update"
-        if set(changed) == {"active"}:
-            action = "enable" if domain.active else "disable"
-        record(actor=actor, action=action, obj=domain, domain=domain.name, changes=changed)
+    record_changes(actor=actor, obj=domain, domain=domain.name, changes=changed)
     return domain
 
 
@@ -271,14 +267,8 @@ def alias_domain_set_active(
     *, actor: Actor, alias_domain: AliasDomain, active: bool
 ) -> AliasDomain:
     alias_domain = _alias_domain_for_update(actor, alias_domain)
-    if alias_domain.active != active:
-        record(
-            actor=actor,
-            action="enable" if active else "disable",
-            obj=alias_domain,
-            domain=alias_domain.target.name,
-            changes={"active": [alias_domain.active, active]},
-        )
+    changed = diff({"active": alias_domain.active}, {"active": active})
+    record_changes(actor=actor, obj=alias_domain, domain=alias_domain.target.name, changes=changed)
     alias_domain.active = active
     alias_domain.save(update_fields=["active", "updated_at"])
     return alias_domain

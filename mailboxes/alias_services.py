@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit.services import record
+from audit.services import diff, record, record_changes
 from domains.models import Domain
 from mailadmin.access import Actor
 from mailadmin.writes import save_checked
@@ -129,14 +129,8 @@ def alias_set_active(*, actor: Actor, alias: Alias, active: bool) -> Alias:
         # loop rule as writing them.
         destinations = list(alias.destinations.values_list("address", flat=True))
         check_alias_expansion(address=alias.address, destinations=destinations, actor=actor)
-    if alias.active != active:
-        record(
-            actor=actor,
-            action="enable" if active else "disable",
-            obj=alias,
-            domain=alias.domain.name,
-            changes={"active": [alias.active, active]},
-        )
+    changed = diff({"active": alias.active}, {"active": active})
+    record_changes(actor=actor, obj=alias, domain=alias.domain.name, changes=changed)
     alias.active = active
     alias.save(update_fields=["active", "updated_at"])
     return alias

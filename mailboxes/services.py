@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit.services import diff, record
+from audit.services import diff, record, record_changes
 from mailadmin import passwords
 from mailadmin.access import Actor
 from mailadmin.ids import check_owner_id
@@ -215,11 +215,7 @@ def mailbox_update(
         mailbox.active = active
     save_checked(mailbox, conflict=_("The mailbox could not be saved."))
     changed = diff(before, {field: getattr(mailbox, field) for field in watched})
-    if changed:
-        action = "update"
-        if set(changed) == {"active"}:
-            action = "enable" if mailbox.active else "disable"
-        record(actor=actor, action=action, obj=mailbox, domain=mailbox.domain.name, changes=changed)
+    record_changes(actor=actor, obj=mailbox, domain=mailbox.domain.name, changes=changed)
     return mailbox
 
 
