@@ -6,11 +6,11 @@ Run after bench.lookups (it reuses the key sets). It migrates the database and e
 again as bench.lookups does (so the lookup functions exist and roles.sql grants them), then
 measures each parameter's chain in two forms, with the same keys through the same postmap:
 
-- ``views``: every table querying its view directly (files.POSTFIX_QUERIES, the form MariaDB
+- ``views``: every table querying its view directly (queries.POSTFIX_QUERIES, the form MariaDB
   and SQLite use): PostgreSQL plans the view at every lookup, since Postfix sends each one as
   a new literal query;
 - ``functions``: the exported tables as they are on PostgreSQL, each calling its
-  mailadmin_postfix_*_lookup function (files.LOOKUP_FUNCTIONS), whose plan PL/pgSQL keeps
+  mailadmin_postfix_*_lookup function (queries.LOOKUP_FUNCTIONS), whose plan PL/pgSQL keeps
   for the connection.
 
 Both forms must give the same answer for every key; a difference is reported and fails the run.

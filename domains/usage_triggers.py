@@ -5,9 +5,9 @@ and the dashboard looks for hosted domains without a mailbox. Counting them per 
 100,000-mailbox domain through the heap twice (172 ms of SQL on a domain admin's list at a
 million mailboxes, docs/benchmarks.md); reading a counter row costs the same at any size.
 
-Triggers rather than service code: imports, restores, the PostfixAdmin migration, the Django
-admin and the benchmark seeder write these tables in bulk or through querysets, and a counter
-that only the services kept would drift under any of them.
+Triggers rather than service code: imports, restores, the PostfixAdmin migration and the
+benchmark seeder write these tables in bulk or through querysets, and so can an operator's raw
+SQL; a counter that only the services kept would drift under any of them.
 
 - PostgreSQL: statement-level triggers with transition tables, so a bulk INSERT ... SELECT of a
   million mailboxes costs one grouped UPDATE, not a million single-row ones on the same

@@ -81,7 +81,7 @@ def mailbox_create(
     if domain.mailboxes.filter(local_part=local_part).exists():
         raise ValidationError({"address": rules.mailbox_exists(canonical)})
     if homes_awaiting_archive(domain.name, {local_part}):
-        # The old directory would be handed to the new mailbox (mailboxes/maildirs.py).
+        # The old directory would be handed to the new mailbox (mailboxes/maildirs/).
         raise ValidationError({"address": awaiting_archive_error(canonical)})
     quota = rules.quota_or_default(domain, quota)
     counters = usage(domain) if domain.max_mailboxes or domain.total_quota else None
