@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import LoginThrottle
 from domains.models import Domain
+from mailadmin.search import contains_text
 
 
 def admins(*, search: str = "") -> QuerySet[Any]:
@@ -21,7 +22,7 @@ def admins(*, search: str = "") -> QuerySet[Any]:
         Q(is_superuser=True) | Q(domain_count__gt=0)
     )
     if search:
-        qs = qs.filter(username__icontains=search.strip())
+        qs = qs.filter(contains_text("username", search.strip()))
     return qs.prefetch_related(
         Prefetch("administered_domains", queryset=Domain.objects.order_by("name"))
     ).order_by("username")

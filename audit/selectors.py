@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from audit.models import AuditEntry
 from domains.selectors import domains_visible_to
 from mailadmin.access import User, is_superadmin
+from mailadmin.search import contains_text
 
 
 def audit_entries_visible_to(user: User | None) -> QuerySet[AuditEntry]:
@@ -28,7 +29,7 @@ def audit_list(
 ) -> QuerySet[AuditEntry]:
     qs = audit_entries_visible_to(user)
     if actor:
-        qs = qs.filter(actor_label__icontains=actor.strip())
+        qs = qs.filter(contains_text("actor_label", actor.strip()))
     if domain:
         qs = qs.filter(domain=domain)
     if object_type:

@@ -23,6 +23,7 @@ from domains.models import (
 )
 from mailadmin.access import User, is_superadmin
 from mailadmin.names import normalize_domain
+from mailadmin.search import contains_text
 
 
 def domains_visible_to(user: User | None) -> QuerySet[Domain]:
@@ -78,12 +79,12 @@ def domain_list(
     qs = domains_visible_to(user)
     if search:
         term = search.strip()
-        # icontains compares UPPER(col::text), the expressions of the trigram indexes
-        # (domains 0005), so PostgreSQL ORs index scans instead of reading every domain.
+        # UPPER(col) LIKE: the expressions of the trigram indexes (domains 0005), so
+        # PostgreSQL ORs index scans instead of reading every domain.
         qs = qs.filter(
-            Q(name__icontains=search_form_of(term))
-            | Q(name__icontains=term)
-            | Q(description__icontains=term)
+            contains_text("name", search_form_of(term))
+            | contains_text("name", term)
+            | contains_text("description", term)
         )
     if order not in DOMAIN_ORDERINGS:
         order = "name"

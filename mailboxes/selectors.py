@@ -12,6 +12,7 @@ from domains.models import AliasDomain, Domain, DomainUsage
 from domains.selectors import domains_visible_to
 from mailadmin.access import User, is_superadmin
 from mailadmin.names import split_address
+from mailadmin.search import contains_text
 from mailboxes.models import Alias, AliasDestination, Mailbox
 
 # No "domain_id IN (every domain)" for superadmins: at a million rows PostgreSQL answers that
@@ -32,10 +33,9 @@ def mailbox_list(
     if domain is not None:
         qs = qs.filter(domain=domain)
     if search:
-        # icontains compares UPPER(col::text), the expressions of the trigram indexes
-        # (mailboxes 0005); local parts are stored in lower case, so case does not matter.
+        # UPPER(col) LIKE: the expressions of the trigram indexes (mailboxes 0005).
         term = search.strip()
-        qs = qs.filter(Q(local_part__icontains=term) | Q(name__icontains=term))
+        qs = qs.filter(contains_text("local_part", term) | contains_text("name", term))
     # One domain's list walks the unique (domain_id, local_part) index in order; ordering by
     # the domain's name too would make PostgreSQL fetch and sort the whole domain.
     return (
@@ -71,7 +71,9 @@ def alias_list(
         qs = qs.filter(domain=domain)
     if search:
         term = search.strip()
-        qs = qs.filter(Q(local_part__icontains=term) | Q(destinations__address__icontains=term))
+        qs = qs.filter(
+            contains_text("local_part", term) | contains_text("destinations__address", term)
+        )
         qs = qs.distinct()
     order = ("local_part",) if domain is not None else ("domain__name", "local_part")
     # No annotation over the destinations: a GROUP BY would aggregate the whole rest of the
