@@ -41,6 +41,35 @@ _WILDCARDS = ("*", "?")
 _LOCAL_PART = re.compile(rf"^{_ATEXT}+(?:\.{_ATEXT}+)*$")
 
 
+def _rough_a_label(text: str) -> str:
+    """The A-label form for counting lengths only (IDNA checks the rest afterwards)."""
+    if text.isascii():
+        return text
+    try:
+        mapped = idna.uts46_remap(text, std3_rules=False, transitional=False)
+    except (idna.IDNAError, UnicodeError):
+        return ""
+    return ".".join(
+        label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+        for label in mapped.split(".")
+    )
+
+
+def _check_lengths(ascii_name: str) -> None:
+    if len(ascii_name) > MAX_DOMAIN:
+        raise ValidationError(
+            _("A domain name is at most %(max)d characters long."),
+            code="too_long",
+            params={"max": MAX_DOMAIN},
+        )
+    if any(len(label) > MAX_LABEL for label in ascii_name.split(".")):
+        raise ValidationError(
+            _("Each part of a domain name is at most %(max)d characters long."),
+            code="label_too_long",
+            params={"max": MAX_LABEL},
+        )
+
+
 def normalize_domain(value: str) -> str:
     """Return the lowercase A-label form of a domain name, or raise ValidationError."""
     text = (value or "").strip().rstrip(".")
@@ -48,6 +77,8 @@ def normalize_domain(value: str) -> str:
         raise ValidationError(_("Enter a domain name."), code="required")
     if any(ch.isspace() for ch in text):
         raise ValidationError(_("A domain name cannot contain spaces."), code="invalid")
+    # Before IDNA, which would refuse an over-long name with a less plain reason of its own.
+    _check_lengths(_rough_a_label(text))
     try:
         ascii_name = idna.encode(text, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError) as exc:
@@ -57,12 +88,7 @@ def normalize_domain(value: str) -> str:
             params={"value": value, "reason": str(exc)},
         ) from None
     ascii_name = ascii_name.lower()
-    if len(ascii_name) > MAX_DOMAIN:
-        raise ValidationError(
-            _("A domain name is at most %(max)d characters long."),
-            code="too_long",
-            params={"max": MAX_DOMAIN},
-        )
+    _check_lengths(ascii_name)
     labels = ascii_name.split(".")
     if len(labels) < 2:
         raise ValidationError(
@@ -71,12 +97,6 @@ def normalize_domain(value: str) -> str:
             params={"value": value},
         )
     for label in labels:
-        if len(label) > MAX_LABEL:
-            raise ValidationError(
-                _("Each part of a domain name is at most %(max)d characters long."),
-                code="label_too_long",
-                params={"max": MAX_LABEL},
-            )
         if not _LDH_LABEL.match(label):
             raise ValidationError(
                 _("“%(label)s” is not a valid part of a domain name."),

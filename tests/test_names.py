@@ -47,8 +47,9 @@ def test_a_label_is_shown_in_unicode():
         ("exa_mple.com", "invalid"),
         ("example..com", "invalid"),
         ("example.123", "numeric_tld"),
-        ("a" * 64 + ".com", "invalid"),  # IDNA refuses the long label first
-        (".".join(["a" * 63] * 4) + ".com", "invalid"),  # 257 characters
+        ("a" * 64 + ".com", "label_too_long"),  # said plainly, before IDNA's own reason
+        (".".join(["a" * 63] * 4) + ".com", "too_long"),  # 257 characters
+        ("bücher" * 11 + ".example", "label_too_long"),  # its A-label is 67 characters
         ("ex%ample.com", "invalid"),
         ("ex'ample.com", "invalid"),
         ("example.com\x00", "invalid"),
