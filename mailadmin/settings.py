@@ -85,6 +85,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth, whose changepassword and createsuperuser it replaces with
+    # refusals: admins are written through the accounts services only (audited).
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -95,7 +98,6 @@ INSTALLED_APPS = [
     "domains",
     "mailboxes",
     "mailadmin.contract",
-    "accounts",
     "audit",
     "selfservice",
     "transfer",

@@ -3,9 +3,9 @@ accounts services, so that every account and every grant is audited like any oth
 
 A superadmin is one with `superadmin` set or a domain_admins row for ALL (older versions).
 Passwords are not imported (PostfixAdmin's admin hashes are not Django's): the accounts get an
-unusable one and the report says to set one with `changepassword`. An account whose domains
-were not imported is still created (disabled or not, as it was), administering nothing until
-a domain is granted. An existing account is never given more rights than it has, only the
+unusable one and the report says to set one with `manage.py admin password`. An account whose
+domains were not imported is still created (disabled or not, as it was), administering nothing
+until a domain is granted. An existing account is never given more rights than it has, only the
 domains it lacks.
 """
 
@@ -90,7 +90,7 @@ def _create(
     result.granted += len(domains)
     result.notes.append(
         f"admin {username}: password not imported; set one with "
-        f"`manage.py changepassword {username}`"
+        f"`manage.py admin password {username}`"
     )
 
 
