@@ -8,6 +8,7 @@ doveadm through the files `export_maps` writes.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -200,3 +201,22 @@ def drop_roles(db: ContractDB, roles: tuple[str, ...]) -> None:
         )
     elif db.dialect == "mysql":
         db.execute_admin("\n".join(f"DROP USER IF EXISTS '{role}'@'%';" for role in roles))
+
+
+def fresh_settings(env: dict[str, str], names: list[str]) -> dict[str, object]:
+    """The settings `names` as a new process reads them with exactly `env` as its
+    environment (values JSON cannot hold, such as paths, as their str())."""
+    code = (
+        "import json; from mailadmin import settings as s; "
+        f"print(json.dumps({{n: getattr(s, n) for n in {names!r}}}, default=str))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

@@ -6,11 +6,8 @@ module is read once per process); the headers are checked on real responses.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from mailadmin.middleware import SEEN_KEY, STARTED_KEY
 from selfservice.session import OWNER_SESSION_KEY
 from tests import factories as f
+from tests.support import fresh_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER_HASH = "{PLAIN-MD5}5f4dcc3b5aa765d61d8327deb882cf99"  # the mail password "password"
@@ -172,22 +170,9 @@ def settings_with(env: dict[str, str]) -> dict[str, object]:
         "MAILADMIN_SESSION_IDLE_SECONDS",
         "MAILADMIN_SESSION_MAX_SECONDS",
     ]
-    code = (
-        "import json; from mailadmin import settings as s; "
-        f"print(json.dumps({{n: getattr(s, n) for n in {names!r}}}))"
-    )
     drop = ("MAILADMIN_HTTPS", "MAILADMIN_PROXY_SSL_HEADER", "MAILADMIN_SESSION_IDLE_SECONDS")
     base = {k: v for k, v in os.environ.items() if k not in drop}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return fresh_settings({**base, **env}, names)
 
 
 def test_https_settings_come_from_the_environment() -> None:

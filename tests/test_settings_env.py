@@ -5,7 +5,6 @@ lists exactly those variables."""
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import subprocess
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, fresh_settings
 
 SETTINGS = ROOT / "mailadmin" / "settings.py"
 README = ROOT / "README.md"
@@ -154,21 +153,8 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
 
 def settings_of(env: dict[str, str], names: list[str]) -> dict[str, object]:
     """The settings a fresh process reads from `env` alone (nothing of this one's)."""
-    code = (
-        "import json; from mailadmin import settings as s; "
-        f"print(json.dumps({{n: getattr(s, n) for n in {names!r}}}, default=str))"
-    )
     base = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "x"}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return fresh_settings({**base, **env}, names)
 
 
 def test_every_variable_of_the_table_is_settable() -> None:
