@@ -97,10 +97,19 @@ def check_password(password: str) -> None:
             _("A password needs at least %(n)d characters.") % {"n": MIN_PASSWORD_LENGTH},
             "too_short",
         )
+    for message, code in unstorable_password(password):
+        raise _error("password", message, code)
+
+
+def unstorable_password(password: str) -> list[tuple[str, str]]:
+    """What no password policy may let through, as (message, code): a password too long to
+    store, or one with a line break or NUL, where Dovecot's clients and doveadm cut it."""
+    problems = []
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise _error("password", _("That password is too long."), "too_long")
+        problems.append((_("That password is too long."), "too_long"))
     if any(ch in password for ch in "\x00\r\n"):
-        raise _error("password", _("A password cannot contain line breaks or NUL."), "invalid")
+        problems.append((_("A password cannot contain line breaks or NUL."), "invalid"))
+    return problems
 
 
 def check_password_hash(value: str) -> None:

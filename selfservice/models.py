@@ -10,9 +10,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-# Below this no policy may go: a mail password is attacked online over IMAP, SMTP and POP3.
-MIN_LENGTH_FLOOR = 8
-MAX_LENGTH = 1024
+from mailboxes.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+# Below this no policy may go: a mail password is attacked online over IMAP, SMTP and POP3;
+# the owners' policy may ask for more than the rule of every password, never for less.
+MIN_LENGTH_FLOOR = MIN_PASSWORD_LENGTH
+MAX_LENGTH = MAX_PASSWORD_LENGTH
 
 
 class PasswordPolicy(models.Model):

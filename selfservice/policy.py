@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from selfservice.models import MAX_LENGTH, PasswordPolicy
+from mailboxes.rules import unstorable_password
+from selfservice.models import PasswordPolicy
 
 # A local part this short inside a password is chance, not a weakness ("al" in "totally").
 _CONTAINED_LOCAL_PART_MIN = 4
@@ -33,11 +34,7 @@ def password_problems(password: str, *, address: str, policy: PasswordPolicy) ->
             )
             % {"n": policy.min_length}
         )
-    if len(password) > MAX_LENGTH:
-        problems.append(_("That password is too long."))
-    if any(ch in password for ch in "\x00\r\n"):
-        # Dovecot's clients and doveadm read a password up to the first line break.
-        problems.append(_("A password cannot contain line breaks or NUL."))
+    problems.extend(message for message, _code in unstorable_password(password))
     folded = password.strip().casefold()
     local_part, _at, domain = address.casefold().partition("@")
     if policy.forbid_address and (
