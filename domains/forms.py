@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from domains.models import Delivery
 from domains.selectors import DOMAIN_ORDERINGS
+from domains.services import check_delivery
 from mailadmin.sizes import parse_size
 
 _BINARY_UNITS = (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024))
@@ -102,10 +103,13 @@ class DomainSettingsForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("delivery") == Delivery.RELAY and not data.get("transport"):
-            self.add_error(
-                "transport", _("A relayed domain needs a next hop, e.g. smtp:[mx.example.net]:25.")
-            )
+        if "delivery" in data:  # the service's rule, shown with the form's other errors
+            try:
+                check_delivery(data["delivery"], data.get("transport", ""))
+            except ValidationError as exc:
+                for field, errors in exc.error_dict.items():
+                    for error in errors:
+                        self.add_error(field, error)
         return data
 
 

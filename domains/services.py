@@ -31,10 +31,6 @@ def check_delivery(delivery: str, transport: str) -> None:
         )
 
 
-def _name_taken_by_alias_domain(name: str) -> bool:
-    return AliasDomain.objects.filter(name=name).exists()
-
-
 def domain_exists(name: str) -> str:
     return _("The domain %(name)s already exists.") % {"name": name}
 
@@ -46,8 +42,7 @@ def alias_domain_exists(name: str) -> str:
 def check_new_domain(name: str) -> None:
     """What the canonical `name` of a new domain may not be: an alias domain, or a name a
     superadmin allowed as one. domain_create and the import call this."""
-    if _name_taken_by_alias_domain(name):
-        raise ValidationError({"name": _("%(name)s is already an alias domain.") % {"name": name}})
+    check_not_an_alias_domain(name)
     grant = AliasDomainGrant.objects.filter(name=name).select_related("domain").first()
     if grant is not None:
         raise ValidationError(
@@ -58,6 +53,11 @@ def check_new_domain(name: str) -> None:
                 % {"name": name, "domain": grant.domain.name}
             }
         )
+
+
+def check_not_an_alias_domain(name: str) -> None:
+    if AliasDomain.objects.filter(name=name).exists():
+        raise ValidationError({"name": _("%(name)s is already an alias domain.") % {"name": name}})
 
 
 def check_not_a_domain(name: str) -> None:
@@ -300,10 +300,7 @@ def alias_domain_grant_create(*, actor: Actor, name: str, domain: Domain) -> Ali
     if canonical == domain.name:
         raise ValidationError({"name": _("A domain cannot be an alias of itself.")})
     check_not_a_domain(canonical)
-    if _name_taken_by_alias_domain(canonical):
-        raise ValidationError(
-            {"name": _("%(name)s is already an alias domain.") % {"name": canonical}}
-        )
+    check_not_an_alias_domain(canonical)
     if not domain.is_hosted:
         raise ValidationError(
             {"name": _("Only a hosted domain can be the target of an alias domain.")}
