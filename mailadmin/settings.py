@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "template_partials",
     "domains",
     "mailboxes",
+    "sieve",
     "mailadmin.contract",
     "audit",
     "selfservice",

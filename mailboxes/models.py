@@ -208,3 +208,26 @@ class AliasDestination(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class MailboxLogin(models.Model):
+    """A mailbox's login, its whole address, as one indexed key.
+
+    Dovecot names a user by the address alone (quota_clone's usage rows, the Sieve dict's
+    lookups, the owner's language for quota warnings): a key that is local part and domain
+    name in two tables cannot be found by it in one index probe. Kept by database triggers
+    (mailadmin/contract/login_triggers.py) for every writer, so it can never miss a mailbox.
+    """
+
+    mailbox = models.OneToOneField(
+        Mailbox, on_delete=models.CASCADE, primary_key=True, related_name="login"
+    )
+    username = models.CharField(max_length=254, unique=True)
+    # The owner's language for what Dovecot writes to them (quota warnings); "" is English.
+    language = models.CharField(max_length=8, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("mailbox login")
+
+    def __str__(self) -> str:
+        return self.username

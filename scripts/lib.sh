@@ -11,6 +11,7 @@ RUN_PACKAGES="python3-venv python3-dev gcc pkg-config libmariadb-dev"
 TEST_PACKAGES="$RUN_PACKAGES postgresql mariadb-server mariadb-client sqlite3
   postfix postfix-pgsql postfix-mysql postfix-sqlite
   dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-mysql dovecot-sqlite
+  dovecot-sieve dovecot-managesieved
   chromium fonts-dejavu-core gettext openssl"
 
 as_root() {

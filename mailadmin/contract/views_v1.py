@@ -37,6 +37,14 @@ Views (columns):
 - mailadmin_dovecot_userdb (username, local_part, domain, home, maildir, format, uid, gid,
   quota_bytes): paths relative to the mail base.
 - mailadmin_dovecot_passdb (username, local_part, domain, password): the only view with hashes.
+- mailadmin_dovecot_sieve (username, name, data_id, script): the panel's Sieve script of every
+  mailbox for Pigeonhole's dict storage (name "panel"); a mailbox whose owner never changed
+  a rule gets the default script (DEFAULT_SIEVE_SCRIPT: spam-flagged mail to Junk).
+- mailadmin_dovecot_owner (username, language): the owner's language ("" for English), for
+  the quota warnings Dovecot writes.
+
+Besides the views, one table belongs to the contract: mailadmin_quota_usage, written by
+Dovecot's quota_clone (usage_table.py), the only table a mail-stack role may write.
 """
 
 from __future__ import annotations
@@ -49,7 +57,12 @@ POSTFIX_VIEWS = (
     "mailadmin_postfix_recipient_access",
     "mailadmin_postfix_relay_recipient",
 )
-DOVECOT_VIEWS = ("mailadmin_dovecot_userdb", "mailadmin_dovecot_passdb")
+DOVECOT_VIEWS = (
+    "mailadmin_dovecot_userdb",
+    "mailadmin_dovecot_passdb",
+    "mailadmin_dovecot_sieve",
+    "mailadmin_dovecot_owner",
+)
 ALL_VIEWS = POSTFIX_VIEWS + DOVECOT_VIEWS
 
 # Booleans are true/false in PostgreSQL and 1/0 in MariaDB and SQLite; a bare column is a
@@ -60,6 +73,17 @@ DISABLED_ACTION = "550 5.2.1 Mailbox disabled"
 # Every address of a disabled domain: permanent too, it is the admin's decision, as for a
 # mailbox (docs/mail-stack.md, "Disabled domains").
 DOMAIN_DISABLED_ACTION = "550 5.2.1 Domain disabled"
+# The script of every mailbox whose owner has not changed its rules (sieve/script.py writes
+# the same text for the default settings). A new text needs a new id: Pigeonhole keeps the
+# compiled script by id.
+DEFAULT_SIEVE_ID = "default-1"
+DEFAULT_SIEVE_SCRIPT = (
+    'require ["fileinto", "mailbox"];\n'
+    "# Spam-flagged mail goes to Junk (SpamAssassin: X-Spam-Flag, rspamd: X-Spam).\n"
+    'if anyof (header :is "X-Spam-Flag" "YES", header :is "X-Spam" "Yes") {\n'
+    '  fileinto :create "Junk";\n'
+    "}\n"
+)
 # The role addresses every hosted domain answers for, RFC 5321 4.5.1 and RFC 2142.
 ROLE_LOCAL_PARTS = ("postmaster", "abuse")
 
@@ -266,6 +290,21 @@ SELECT {address} AS username, m.local_part AS local_part, d.name AS domain,
   FROM mailboxes_mailbox m
   JOIN domains_domain d ON d.id = m.domain_id
  WHERE m.active AND {_HOSTED}""",
+        ),
+        (
+            "mailadmin_dovecot_sieve",
+            f"""
+SELECT l.username AS username, 'panel' AS name,
+       COALESCE(s.data_id, '{DEFAULT_SIEVE_ID}') AS data_id,
+       COALESCE(s.script, '{DEFAULT_SIEVE_SCRIPT}') AS script
+  FROM mailboxes_mailboxlogin l
+  LEFT JOIN sieve_sievescript s ON s.mailbox_id = l.mailbox_id""",
+        ),
+        (
+            "mailadmin_dovecot_owner",
+            """
+SELECT l.username AS username, l.language AS language
+  FROM mailboxes_mailboxlogin l""",
         ),
     ]
 
