@@ -26,4 +26,7 @@ OBJECT_TYPES = {
     "alias": _("Alias"),
     "user": _("Admin"),
     "serversettings": _("Server settings"),
+    "vacation": _("Vacation reply"),
+    "filterrule": _("Filter rule"),
+    "sievesettings": _("Filter settings"),
 }

@@ -18,6 +18,9 @@ LAYERS = {
     "mailboxes": 3,
     "accounts": 4,
     "selfservice": 4,
+    # The owners' forwarding policy binds the filters' forwarding (selfservice.forwarding);
+    # the PostfixAdmin migration writes vacation replies through sieve.services.
+    "sieve": 4,
     "transfer": 4,
     "bench": 5,
 }
