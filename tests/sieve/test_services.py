@@ -4,7 +4,6 @@ audit, and the script they publish for Dovecot (compiled by the real sievec)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -19,30 +18,14 @@ from mailadmin.contract.views_v1 import DEFAULT_SIEVE_ID, DEFAULT_SIEVE_SCRIPT
 from mailboxes.models import Mailbox
 from selfservice.services import domain_set_owner_forwarding, owner_set_forwarding
 from sieve import rules, services
-from sieve.models import FilterRule, SieveScript, SieveSettings, Vacation
+from sieve.models import FilterRule, SieveScript, Vacation
 from sieve.selectors import answerable_addresses, filter_rules_of, script_text, vacation_of
 from tests.sieve.pigeonhole import Pigeonhole, message
+from tests.sieve.support import refused, state
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-
-
-def state() -> list[list[dict[str, Any]]]:
-    """Every row the sieve services write, to prove that a refusal changed nothing."""
-    return [
-        list(model.objects.order_by("pk").values())
-        for model in (Vacation, FilterRule, SieveSettings, SieveScript, AuditEntry)
-    ]
-
-
-def refused(call: Callable[..., Any], **kwargs: Any) -> dict[str, list[str]]:
-    """`call(**kwargs)` raises a ValidationError and changes nothing; its messages by field."""
-    before = state()
-    with pytest.raises(ValidationError) as info, transaction.atomic():
-        call(**kwargs)
-    assert state() == before
-    return info.value.message_dict
 
 
 def vacation(mailbox: Mailbox, **kwargs: Any) -> Vacation:
