@@ -11,8 +11,9 @@ By default no network service is started: `doveadm auth test` and `doveadm user`
 auth sockets in base_dir. With `imap_port`, IMAP listens on that loopback port without TLS for
 end-to-end tests (mail processes then run as the userdb uid/gid: the mail base must be
 reachable by them, which a pytest tmp_path under /tmp/pytest-of-root, mode 0700, is not).
-With `lmtp_socket`, LMTP listens on that unix socket (owned by postfix, for a Postfix
-instance whose queue directory holds it: tests/postfix_harness.py).
+With `lmtp_socket`, start() also waits for that LMTP socket, which the included
+delivery-mailadmin.conf.ext (the exported delivery settings) opens for a Postfix instance whose
+queue directory holds it (tests/postfix_harness.py).
 
 base_dir is not under `root` but a fresh short folder in the system temp dir, mode 0755:
 unix socket paths are limited to 107 bytes, and processes running as a mail uid must reach the
@@ -163,12 +164,8 @@ class PrivateDovecot:
         ]
         if self.auth_debug:
             lines.append("auth_debug = yes")
-        protocols = [
-            name
-            for name, wanted in (("imap", self.imap_port), ("lmtp", self.lmtp_socket))
-            if wanted is not None
-        ]
-        lines.append("protocols =" + "".join(f" {name}" for name in protocols))
+        # LMTP and ManageSieve come with the exported delivery settings, when included.
+        lines.append("protocols = imap" if self.imap_port is not None else "protocols =")
         if self.imap_port is not None:
             lines += [
                 "service imap-login {",
@@ -178,18 +175,6 @@ class PrivateDovecot:
                 "  }",
                 "  inet_listener imaps {",
                 "    port = 0",
-                "  }",
-                "}",
-            ]
-        if self.lmtp_socket is not None:
-            # Delivery from Postfix (lmtp:unix:private/dovecot-lmtp when the socket is in its
-            # queue directory); the lmtp process runs as root and switches to the userdb uid.
-            lines += [
-                "service lmtp {",
-                f"  unix_listener {self.lmtp_socket} {{",
-                "    mode = 0600",
-                "    user = postfix",
-                "    group = postfix",
                 "  }",
                 "}",
             ]

@@ -330,6 +330,10 @@ class PrivatePostfix:
     def lmtp_socket(self) -> Path:
         return self.queue_dir / "private" / "dovecot-lmtp"
 
+    @property
+    def quota_status_socket(self) -> Path:
+        return self.queue_dir / "private" / "quota-status"
+
 
 def self_signed_certificate(folder: Path, name: str = "mx.mailadmin.test") -> tuple[Path, Path]:
     """A throw-away certificate and key (PEM, key mode 0600) for TLS on loopback."""

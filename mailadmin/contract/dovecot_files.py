@@ -6,7 +6,7 @@ from __future__ import annotations
 from mailadmin.contract.target import Target
 
 
-def _dovecot_connect(target: Target) -> str:
+def dovecot_connect(target: Target) -> str:
     if target.dialect == "sqlite":
         return target.database  # the panel's file: Dovecot reads the hashes
     parts = []
@@ -57,8 +57,14 @@ def _dovecot_user_query(target: Target) -> str:
         for column in ("home", "maildir")
         for ch in (":", "%%")
     )
+    # The owner's language, for the quota warnings (delivery-mailadmin.conf.ext passes
+    # %{userdb:mailadmin_language} to the warning script); one probe of the login key.
+    language = (
+        "(SELECT o.language FROM mailadmin_dovecot_owner o WHERE o.username = '%u')"
+        " AS mailadmin_language"
+    )
     return (
-        f"SELECT {home} AS home, {mail} AS mail, uid, gid, {quota} AS quota_rule"
+        f"SELECT {home} AS home, {mail} AS mail, uid, gid, {quota} AS quota_rule, {language}"
         " FROM mailadmin_dovecot_userdb WHERE domain = '%d' AND local_part = '%n'"
         f" AND {plain}"
     )
@@ -67,7 +73,7 @@ def _dovecot_user_query(target: Target) -> str:
 def dovecot_sql_conf(target: Target) -> str:
     return (
         f"driver = {target.dialect}\n"
-        f"connect = {_dovecot_connect(target)}\n"
+        f"connect = {dovecot_connect(target)}\n"
         f"default_pass_scheme = {target.password_scheme}\n"
         "password_query = SELECT username AS user, password FROM mailadmin_dovecot_passdb"
         " WHERE domain = '%d' AND local_part = '%n'\n"

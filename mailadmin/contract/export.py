@@ -19,7 +19,10 @@ from pathlib import Path
 FILE_MODE = 0o640
 SECRETS_MODE = 0o600
 SECRETS_FILE = ".mailadmin-secrets.json"
-_HEADER = re.compile(r"^(#|--) mailadmin export_maps: generated file, sha256 ([0-9a-f]{64})\n")
+# After the "#!" line of a script, which must stay the first line.
+_HEADER = re.compile(
+    r"^(#![^\n]*\n)?(#|--) mailadmin export_maps: generated file, sha256 ([0-9a-f]{64})\n"
+)
 
 
 class HandEdited(Exception):
@@ -39,8 +42,13 @@ def _comment(relative: str) -> str:
 
 
 def with_header(relative: str, body: str) -> str:
+    shebang = ""
+    if body.startswith("#!"):
+        shebang, _, body = body.partition("\n")
+        shebang += "\n"
     digest = hashlib.sha256(body.encode()).hexdigest()
-    return f"{_comment(relative)} mailadmin export_maps: generated file, sha256 {digest}\n{body}"
+    comment = _comment(relative)
+    return f"{shebang}{comment} mailadmin export_maps: generated file, sha256 {digest}\n{body}"
 
 
 def is_hand_edited(text: str) -> bool:
@@ -48,7 +56,7 @@ def is_hand_edited(text: str) -> bool:
     if not match:
         return True
     body = text[match.end() :]
-    return hashlib.sha256(body.encode()).hexdigest() != match.group(2)
+    return hashlib.sha256(body.encode()).hexdigest() != match.group(3)
 
 
 def atomic_write(path: Path, content: str, mode: int = FILE_MODE) -> None:

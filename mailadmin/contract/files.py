@@ -8,6 +8,14 @@ mail-stack contract.
 
 from __future__ import annotations
 
+from mailadmin.contract.dovecot_delivery import (
+    DELIVERY_CONF,
+    DICT_CONF,
+    QUOTA_WARNING_SCRIPT,
+    delivery_conf,
+    dict_sql_conf,
+    quota_warning_script,
+)
 from mailadmin.contract.dovecot_files import dovecot_auth_conf, dovecot_sql_conf
 from mailadmin.contract.postfix_files import (
     SENDER_LOGIN_ACCESS,
@@ -29,5 +37,8 @@ def render_all(target: Target) -> dict[str, str]:
     files["postfix/master.cf.lines"] = master_cf_lines(target)
     files["dovecot/dovecot-sql.conf.ext"] = dovecot_sql_conf(target)
     files["dovecot/auth-mailadmin.conf.ext"] = dovecot_auth_conf(target)
+    files[f"dovecot/{DELIVERY_CONF}"] = delivery_conf(target)
+    files[f"dovecot/{DICT_CONF}"] = dict_sql_conf(target)
+    files[f"dovecot/{QUOTA_WARNING_SCRIPT}"] = quota_warning_script(target)
     files["sql/roles.sql"] = roles_sql(target)
     return files

@@ -61,8 +61,16 @@ def sender_login_access_query(dialect: str) -> str:
     return query.replace(f"SELECT {column} ", f"SELECT '{SENDER_LOGIN_REFUSAL}' ", 1) + " LIMIT 1"
 
 
+def _quota_check(target: Target) -> str:
+    """The restriction that asks Dovecot's quota-status at RCPT time (LMTP delivery only)."""
+    if target.delivery != "lmtp":
+        return ""
+    return f"check_policy_service unix:{postfix_socket_path(target.quota_status_socket)}"
+
+
 def main_cf_lines(target: Target) -> str:
     recipient_access = table_reference(target, "recipient_access")
+    quota_check = _quota_check(target)
     sender_access = table_reference(target, SENDER_LOGIN_ACCESS)
     lines = [
         "# Apply with: grep -v '^#' main.cf.lines | while read -r l; do postconf -e \"$l\"; done",
@@ -74,7 +82,7 @@ def main_cf_lines(target: Target) -> str:
     lines += [
         f"virtual_mailbox_base = {target.mail_base}",
         f"virtual_minimum_uid = {target.min_uid}",
-        "virtual_transport = virtual",
+        *_transport_lines(target),
         # Postfix's default also lets relay_domains match subdomains: the query would be asked
         # for the parent of sub.relay.example and every subdomain of a relayed or backed-up
         # domain would be relayed. Only the exact names in mailadmin's tables are ours.
@@ -94,10 +102,12 @@ def main_cf_lines(target: Target) -> str:
         f"mynetworks = {target.mynetworks}",
         "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated,"
         " reject_unauth_destination",
-        # A disabled mailbox is refused at RCPT time for every client, local ones too.
+        # A disabled mailbox is refused at RCPT time for every client, local ones too, and
+        # so is a full one (Dovecot's quota-status: 552 5.2.2) instead of a bounce later.
         f"smtpd_recipient_restrictions = check_recipient_access {recipient_access},"
-        " reject_non_fqdn_recipient, permit_mynetworks, permit_sasl_authenticated,"
-        " reject_unauth_destination",
+        " reject_non_fqdn_recipient,"
+        + (f" {quota_check}," if quota_check else "")
+        + " permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination",
         # Unknown users of our domains are refused at RCPT time, not bounced later.
         "smtpd_reject_unlisted_recipient = yes",
         # Port 25 has no SMTP AUTH (reject_*_sender_login_mismatch would be ignored there):
@@ -111,7 +121,7 @@ def main_cf_lines(target: Target) -> str:
         # SASL through Dovecot (auth-mailadmin.conf.ext opens private/auth for Postfix),
         # offered only by the submission services of master.cf.lines, never on port 25.
         "smtpd_sasl_type = dovecot",
-        f"smtpd_sasl_path = {_postfix_sasl_path(target)}",
+        f"smtpd_sasl_path = {postfix_socket_path(target.sasl_socket)}",
         "smtpd_sasl_auth_enable = no",
         "smtpd_tls_auth_only = yes",
     ]
@@ -133,6 +143,7 @@ def main_cf_lines(target: Target) -> str:
 
 def _submission_overrides(target: Target, *, wrapper: bool) -> list[tuple[str, str]]:
     recipient_access = table_reference(target, "recipient_access")
+    quota_check = _quota_check(target)
     syslog = "submissions" if wrapper else "submission"
     overrides = [("syslog_name", f"postfix/{syslog}")]
     if wrapper:
@@ -146,7 +157,9 @@ def _submission_overrides(target: Target, *, wrapper: bool) -> list[tuple[str, s
         ("smtpd_relay_restrictions", "permit_sasl_authenticated,reject"),
         (
             "smtpd_recipient_restrictions",
-            f"check_recipient_access,{recipient_access},permit_sasl_authenticated,reject",
+            f"check_recipient_access,{recipient_access},"
+            + (quota_check.replace(" ", ",") + "," if quota_check else "")
+            + "permit_sasl_authenticated,reject",
         ),
     ]
     return overrides
@@ -177,9 +190,27 @@ def master_cf_lines(target: Target) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _postfix_sasl_path(target: Target) -> str:
-    # smtpd resolves a relative path against its queue directory (and may run chrooted there).
+def postfix_socket_path(path: str) -> str:
+    """A socket as main.cf names it: relative to the queue directory when it is inside it
+    (smtpd and the lmtp client may run chrooted there), else absolute."""
     prefix = POSTFIX_QUEUE_DIR + "/"
-    if target.sasl_socket.startswith(prefix):
-        return target.sasl_socket[len(prefix) :]
-    return target.sasl_socket
+    if path.startswith(prefix):
+        return path[len(prefix) :]
+    return path
+
+
+def _transport_lines(target: Target) -> list[str]:
+    if target.delivery == "virtual":
+        return [
+            "# virtual(8) delivers (export_maps --delivery virtual): no quota at delivery,",
+            "# no Sieve filters or vacation replies.",
+            "virtual_transport = virtual",
+        ]
+    return [
+        # Dovecot delivers (delivery-mailadmin.conf.ext); virtual_mailbox_base and the uid/gid
+        # maps stay for virtual(8), which a domain's own transport may still name.
+        f"virtual_transport = lmtp:unix:{postfix_socket_path(target.lmtp_socket)}",
+        # When quota-status cannot answer (Dovecot restarting), take the mail: LMTP checks
+        # the quota again, and a temporary failure there keeps it queued.
+        "smtpd_policy_service_default_action = DUNNO",
+    ]

@@ -10,6 +10,10 @@ import hmac
 from mailadmin.contract import sqlite_files, views_v1
 from mailadmin.contract.queries import LOOKUP_FUNCTIONS
 from mailadmin.contract.target import Target
+from mailadmin.contract.usage_table import TABLE as USAGE_TABLE
+
+# What Dovecot's quota_clone does to the usage table: an upsert per change.
+USAGE_WRITE = "SELECT, INSERT, UPDATE"
 
 
 def scram_sha_256(password: str, salt_seed: str, iterations: int = 4096) -> str:
@@ -57,8 +61,9 @@ def _pgsql_roles(target: Target, roles: tuple[tuple[str, str, tuple[str, ...]], 
     database = target.database.replace('"', '""')
     out = [
         f"-- Run as the owner of the database: psql -d {target.database} -f roles.sql",
-        "-- Read-only roles: Postfix may read the Postfix views only (no password hashes);",
-        "-- Dovecot may also read mailadmin_dovecot_passdb. Neither can read a table.",
+        "-- Postfix may read the Postfix views only (no password hashes) and writes nothing;",
+        "-- Dovecot may also read mailadmin_dovecot_passdb and the Sieve and owner views, and",
+        f"-- write one table, {USAGE_TABLE} (quota_clone). Neither can read another table.",
         "-- Postfix's tables call the mailadmin_postfix_*_lookup functions, which only Postfix",
         "-- may execute. Run again after every upgrade that adds a lookup function.",
     ]
@@ -71,13 +76,16 @@ def _pgsql_roles(target: Target, roles: tuple[tuple[str, str, tuple[str, ...]], 
             "END $$;",
             f"ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
             f" PASSWORD '{scram_sha_256(password, role)}';",
-            f"ALTER ROLE {role} SET default_transaction_read_only = on;",
+            f"ALTER ROLE {role} SET default_transaction_read_only = "
+            + ("off;" if role == target.dovecot_role else "on;"),
             f'GRANT CONNECT ON DATABASE "{database}" TO {role};',
             f"GRANT USAGE ON SCHEMA public TO {role};",
             f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role};",
             f"GRANT SELECT ON {', '.join(views)} TO {role};",
             f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM {role};",
         ]
+        if role == target.dovecot_role:
+            out.append(f"GRANT {USAGE_WRITE} ON {USAGE_TABLE} TO {role};")
     # The exported tables call the lookup functions (created by the contract's migrations).
     signatures = ", ".join(function.signature for function in LOOKUP_FUNCTIONS)
     out.append(f"GRANT EXECUTE ON FUNCTION {signatures} TO {target.postfix_role};")
@@ -89,8 +97,9 @@ def _mysql_roles(target: Target, roles: tuple[tuple[str, str, tuple[str, ...]], 
     host = target.mysql_role_host.replace("'", "")
     out = [
         f"-- Run as an administrator: mariadb {target.database} < roles.sql",
-        "-- Read-only roles: Postfix may read the Postfix views only (no password hashes);",
-        "-- Dovecot may also read mailadmin_dovecot_passdb. Neither can read a table.",
+        "-- Postfix may read the Postfix views only (no password hashes) and writes nothing;",
+        "-- Dovecot may also read mailadmin_dovecot_passdb and the Sieve and owner views, and",
+        f"-- write one table, {USAGE_TABLE} (quota_clone). Neither can read another table.",
     ]
     for role, password, views in roles:
         account = f"'{role}'@'{host}'"
@@ -102,4 +111,6 @@ def _mysql_roles(target: Target, roles: tuple[tuple[str, str, tuple[str, ...]], 
         # No global REVOKE: it would also strip the account's grants on other databases
         # (a second mailadmin installation on the same server).
         out += [f"GRANT SELECT ON `{database}`.`{view}` TO {account};" for view in views]
+        if role == target.dovecot_role:
+            out.append(f"GRANT {USAGE_WRITE} ON `{database}`.`{USAGE_TABLE}` TO {account};")
     return "\n".join(out) + "\n"

@@ -12,6 +12,12 @@ _DELIMITER = re.compile(r"^[-+=_~]{0,4}$")
 _LISTEN = re.compile(r"^[A-Za-z0-9.:_-]+$")
 POSTFIX_QUEUE_DIR = "/var/spool/postfix"
 POSTFIX_SASL_SOCKET = f"{POSTFIX_QUEUE_DIR}/private/auth"
+POSTFIX_LMTP_SOCKET = f"{POSTFIX_QUEUE_DIR}/private/dovecot-lmtp"
+POSTFIX_QUOTA_STATUS_SOCKET = f"{POSTFIX_QUEUE_DIR}/private/quota-status"
+# Who delivers to the mailboxes: Dovecot's LMTP (quota, Sieve) or Postfix's virtual(8).
+DELIVERIES = ("lmtp", "virtual")
+_GROUP = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+_HOST_PORT = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,9 @@ class Target:
     dovecot_password: str = ""
     postfix_dir: str = "/etc/postfix/mailadmin"
     dovecot_dir: str = "/etc/dovecot"
+    # The main Dovecot configuration, for the programs Dovecot starts with a clean
+    # environment (the quota warning's dovecot-lda).
+    dovecot_conf: str = "/etc/dovecot/dovecot.conf"
     mail_base: str = "/var/vmail"
     min_uid: int = 1000
     password_scheme: str = "ARGON2ID"  # noqa: S105 - a scheme name
@@ -47,6 +56,19 @@ class Target:
     # a port name from /etc/services or host:port.
     submission_listen: str = "submission"
     submissions_listen: str = "submissions"
+    delivery: str = "lmtp"
+    # Dovecot's LMTP and quota-status sockets for Postfix (under its queue directory main.cf
+    # names them relative to it, as the SASL socket).
+    lmtp_socket: str = POSTFIX_LMTP_SOCKET
+    quota_status_socket: str = POSTFIX_QUOTA_STATUS_SOCKET
+    # The group every mail process gets (mail_access_groups) to reach the dict and
+    # quota-warning sockets: mail processes run as each mailbox's own uid.
+    mail_group: str = "mailadmin-mail"
+    # ManageSieve's TCP port for mail clients (RFC 5804: 4190); 0: no ManageSieve.
+    managesieve_port: int = 4190
+    # Where Sieve's vacation replies and redirects are sent: host:port of an SMTP server;
+    # empty: Dovecot's sendmail_path (Postfix's sendmail on the same host).
+    submission_host: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -61,6 +83,7 @@ class Target:
             ("mail base", self.mail_base),
             ("Postfix config dir", self.postfix_dir),
             ("Dovecot config dir", self.dovecot_dir),
+            ("Dovecot config", self.dovecot_conf),
             ("SASL socket", self.sasl_socket),
         ):
             if not _SAFE_PATH.match(path) or "/../" in path + "/":
@@ -86,3 +109,17 @@ class Target:
                 raise ValueError(f"service {listen!r}: a port name, a port or host:port")
         if self.submission_listen == self.submissions_listen:
             raise ValueError("submission and submissions need different listeners")
+        if self.delivery not in DELIVERIES:
+            raise ValueError(f"delivery {self.delivery!r}: use lmtp or virtual")
+        for label, path in (
+            ("LMTP socket", self.lmtp_socket),
+            ("quota-status socket", self.quota_status_socket),
+        ):
+            if not _SAFE_PATH.match(path) or "/../" in path + "/":
+                raise ValueError(f"{label} {path!r}: an absolute path of plain characters")
+        if not _GROUP.match(self.mail_group):
+            raise ValueError(f"mail group {self.mail_group!r}: a group name")
+        if not 0 <= self.managesieve_port <= 65535:
+            raise ValueError("the ManageSieve port is 1 to 65535, or 0 for none")
+        if self.submission_host and not _HOST_PORT.match(self.submission_host):
+            raise ValueError(f"submission host {self.submission_host!r}: host:port")

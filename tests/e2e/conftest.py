@@ -17,6 +17,8 @@ themselves); without the tools or root the tests skip, which CI turns into failu
 
 from __future__ import annotations
 
+import email
+import email.policy
 import imaplib
 import os
 import shutil
@@ -58,6 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # The marked blocks of docs/operators.md the stack runs, in order, before starting the
 # daemons; then CHECK_STEP once they run.
 INSTALL_STEPS = (
+    "mail-group",
     "export-maps",
     "apply-roles",
     "install-postfix-tables",
@@ -91,6 +94,22 @@ EXPECTED_PROBLEMS = (
     "queue file size limit exceeded",
     "mail_stream_cleanup: close error",
 )
+
+# The group the guide's mail-group block makes (the same on every run: groupadd is global).
+MAIL_GROUP = "mailadmin-mail"
+
+
+def delivery_env(postfix: PrivatePostfix, managesieve_port: int) -> dict[str, str]:
+    """The guide's delivery variables for a private Postfix: Dovecot's LMTP and quota-status
+    sockets in its queue, Sieve's replies sent through its port 25."""
+    return {
+        "LMTP_SOCKET": str(postfix.lmtp_socket),
+        "QUOTA_STATUS_SOCKET": str(postfix.quota_status_socket),
+        "MAIL_GROUP": MAIL_GROUP,
+        "MANAGESIEVE_PORT": str(managesieve_port),
+        "SUBMISSION_HOST": f"127.0.0.1:{postfix.smtp_port}",
+    }
+
 
 DEFAULT_UID, DEFAULT_GID = 5100, 5101
 DOMAIN_UID, DOMAIN_GID = 6000, 6001
@@ -159,6 +178,7 @@ class MailStack:
     work: Path
     mail_base: Path
     env: dict[str, str]
+    managesieve_port: int = 0
     sent: list[str] = field(default_factory=list)
     check_output: str = ""  # what the guide's check block printed
 
@@ -234,7 +254,7 @@ class MailStack:
 
     def mailbox_path(self, address: str) -> Path:
         local, domain = address.split("@")
-        fmt = MAILBOXES[address][2]
+        fmt = MAILBOXES[address][2] if address in MAILBOXES else "maildir"
         home = self.mail_base / domain / local
         return home / "mbox" if fmt == "mbox" else home
 
@@ -250,6 +270,17 @@ class MailStack:
                     if token in item.read_text(errors="replace"):
                         return item
         return None
+
+    def messages_of(self, address: str) -> list[EmailMessage]:
+        """Every message in the INBOX of the Maildir mailbox `address`, parsed."""
+        path = self.mailbox_path(address)
+        files = [
+            f for sub in ("new", "cur") if (path / sub).is_dir() for f in (path / sub).iterdir()
+        ]
+        return [
+            email.message_from_bytes(f.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            for f in sorted(files)
+        ]
 
     def wait_delivered(self, address: str, token: str, timeout: float = 30) -> Path:
         deadline = time.monotonic() + timeout
@@ -308,6 +339,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailStack]:
         submissions_port=free_loopback_port(),
     )
     dovecot: PrivateDovecot | None = None
+    managesieve_port = free_loopback_port()
     try:
         db.python(SEED)
         postfix.create()
@@ -338,18 +370,22 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailStack]:
             DOVECOT_ROLE=DOVECOT_ROLE,
             MAIL_BASE=str(mail_base),
             CHECK_ADDRESS=CHECK_ADDRESS,
+            **delivery_env(postfix, managesieve_port),
         )
         for step in INSTALL_STEPS:
             run_doc_block(step, env)
         dovecot = PrivateDovecot(
             work / "dovecot",
-            includes=[dovecot_dir / "auth-mailadmin.conf.ext"],
+            includes=[
+                dovecot_dir / "auth-mailadmin.conf.ext",
+                dovecot_dir / "delivery-mailadmin.conf.ext",
+            ],
             imap_port=free_loopback_port(),
             lmtp_socket=postfix.lmtp_socket,
         )
         dovecot.start()
         postfix.start()
-        stack = MailStack(db, postfix, dovecot, work, mail_base, env)
+        stack = MailStack(db, postfix, dovecot, work, mail_base, env, managesieve_port)
         check = run_doc_block(CHECK_STEP, env, stdin=PASSWORD + "\n")
         stack.check_output = check.stdout + check.stderr
         yield stack

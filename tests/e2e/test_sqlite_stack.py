@@ -33,6 +33,7 @@ from tests.e2e.conftest import (
     PASSWORD,
     SEED,
     MailStack,
+    delivery_env,
 )
 from tests.e2e.conftest import INSTALL_STEPS as PGSQL_INSTALL_STEPS
 from tests.postfix_harness import PrivatePostfix, doc_blocks, run_doc_block
@@ -150,6 +151,7 @@ def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteSta
             MYNETWORKS=MYNETWORKS,
             MAIL_BASE=str(mail_base),
             CHECK_ADDRESS=CHECK_ADDRESS,
+            **delivery_env(postfix, free_loopback_port()),
         )
         run_doc_block(DATABASE_STEP, env)
         db.python(SEED)
@@ -157,7 +159,10 @@ def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteSta
             run_doc_block(step, env)
         dovecot = PrivateDovecot(
             work / "dovecot",
-            includes=[dovecot_dir / "auth-mailadmin.conf.ext"],
+            includes=[
+                dovecot_dir / "auth-mailadmin.conf.ext",
+                dovecot_dir / "delivery-mailadmin.conf.ext",
+            ],
             imap_port=free_loopback_port(),
             lmtp_socket=postfix.lmtp_socket,
         )

@@ -11,7 +11,13 @@ from mailadmin import dburl
 from mailadmin.contract.dialects import DIALECTS, dialect_of
 from mailadmin.contract.export import HandEdited, make_private_dir, role_passwords, write_files
 from mailadmin.contract.files import render_all
-from mailadmin.contract.target import POSTFIX_SASL_SOCKET, Target
+from mailadmin.contract.target import (
+    DELIVERIES,
+    POSTFIX_LMTP_SOCKET,
+    POSTFIX_QUOTA_STATUS_SOCKET,
+    POSTFIX_SASL_SOCKET,
+    Target,
+)
 from mailadmin.passwords import default_scheme
 
 
@@ -39,6 +45,11 @@ class Command(BaseCommand):
             help="where the Dovecot files will be installed",
         )
         parser.add_argument(
+            "--dovecot-conf",
+            default="/etc/dovecot/dovecot.conf",
+            help="Dovecot's main configuration file (for the quota warning's dovecot-lda)",
+        )
+        parser.add_argument(
             "--sasl-socket",
             default=POSTFIX_SASL_SOCKET,
             help="the socket Dovecot opens for Postfix's SMTP AUTH (smtpd_sasl_path)",
@@ -59,6 +70,38 @@ class Command(BaseCommand):
             "--submissions-listen",
             default="submissions",
             help="master.cf service of submission over implicit TLS (port 465, or host:port)",
+        )
+        parser.add_argument(
+            "--delivery",
+            choices=DELIVERIES,
+            default="lmtp",
+            help="who delivers: Dovecot's LMTP (quota, Sieve; default) or Postfix's virtual(8)",
+        )
+        parser.add_argument(
+            "--lmtp-socket",
+            default=POSTFIX_LMTP_SOCKET,
+            help="where Dovecot's LMTP listens for Postfix (default: in Postfix's queue)",
+        )
+        parser.add_argument(
+            "--quota-status-socket",
+            default=POSTFIX_QUOTA_STATUS_SOCKET,
+            help="where Dovecot's quota-status policy service listens for Postfix",
+        )
+        parser.add_argument(
+            "--mail-group",
+            default="mailadmin-mail",
+            help="the group Dovecot's mail processes get for the dict and quota-warning sockets",
+        )
+        parser.add_argument(
+            "--managesieve-port",
+            type=int,
+            default=4190,
+            help="ManageSieve's port for mail clients (0: none)",
+        )
+        parser.add_argument(
+            "--submission-host",
+            default="",
+            help="host:port that takes Sieve's vacation replies and redirects (default: sendmail)",
         )
         parser.add_argument("--no-proxy", action="store_true", help="do not use proxy: tables")
         parser.add_argument("--mysql-role-host", default="%")
@@ -129,6 +172,7 @@ class Command(BaseCommand):
             dovecot_password=passwords.get(options["dovecot_role"], ""),
             postfix_dir=options["postfix_dir"],
             dovecot_dir=options["dovecot_dir"],
+            dovecot_conf=options["dovecot_conf"],
             mail_base=settings.MAILADMIN_MAIL_BASE,
             min_uid=settings.MAILADMIN_MIN_UID,
             password_scheme=default_scheme(),
@@ -142,6 +186,12 @@ class Command(BaseCommand):
             tls_key=options["tls_key"],
             submission_listen=options["submission_listen"],
             submissions_listen=options["submissions_listen"],
+            delivery=options["delivery"],
+            lmtp_socket=options["lmtp_socket"],
+            quota_status_socket=options["quota_status_socket"],
+            mail_group=options["mail_group"],
+            managesieve_port=options["managesieve_port"],
+            submission_host=options["submission_host"],
         )
         try:
             target.check()
