@@ -214,6 +214,9 @@ MAILADMIN_MIN_UID = env_int("MAILADMIN_MIN_UID", 1000)
 # Address extensions (user+tag@): Postfix's recipient_delimiter in the exported lines; empty
 # means none. The exact address always wins over the address without its extension.
 MAILADMIN_RECIPIENT_DELIMITER = env("MAILADMIN_RECIPIENT_DELIMITER", "+")
+# Who delivers to the mailboxes (export_maps --delivery; the address trace says it): Dovecot's
+# LMTP, with quota and Sieve, or Postfix's virtual(8).
+MAILADMIN_DELIVERY = env_choice("MAILADMIN_DELIVERY", "lmtp", ["lmtp", "virtual"])
 # The largest message Postfix accepts, in bytes (message_size_limit); 25 MiB by default.
 MAILADMIN_MESSAGE_SIZE_LIMIT = env_int("MAILADMIN_MESSAGE_SIZE_LIMIT", 26214400)
 # Scheme for every new password hash; one of mailadmin.passwords.WRITE_SCHEMES.

@@ -149,6 +149,14 @@ MESSAGES: dict[str, Promise] = {
         "%(address)s: virtual(8) appends to the mbox file %(full_path)s as uid %(uid)s, "
         "gid %(gid)s."
     ),
+    "deliver_maildir_lmtp": _(
+        "%(address)s: Dovecot LMTP delivers to the Maildir %(full_path)s as uid %(uid)s, "
+        "gid %(gid)s, after the mailbox's quota and Sieve rules."
+    ),
+    "deliver_mbox_lmtp": _(
+        "%(address)s: Dovecot LMTP appends to the mbox file %(full_path)s as uid %(uid)s, "
+        "gid %(gid)s, after the mailbox's quota and Sieve rules."
+    ),
     "deliver_transport": _(
         "%(address)s: transport_maps hands it to %(transport)s (Dovecot LMTP finds the "
         "mailbox in its userdb)."

@@ -1,5 +1,7 @@
-"""Delivery of each final recipient: trivial-rewrite's transport_maps, then virtual(8) with
-virtual_mailbox_maps and virtual_uid_maps/virtual_gid_maps, or the relay, or the outside."""
+"""Delivery of each final recipient: trivial-rewrite's transport_maps, then virtual_transport
+(Dovecot LMTP, or virtual(8) with MAILADMIN_DELIVERY=virtual) with the mailbox from
+virtual_mailbox_maps and its owner from virtual_uid_maps/virtual_gid_maps (Dovecot's userdb
+reads the same rows), or the relay, or the outside."""
 
 from __future__ import annotations
 
@@ -102,6 +104,10 @@ def _virtual(
         code, outcome = "deliver_maildir", OK
     else:
         code, outcome = "deliver_mbox", OK
+    lmtp = settings.MAILADMIN_DELIVERY == "lmtp"
+    if outcome == OK and lmtp:
+        code += "_lmtp"
     tracer.finish(result, Step("deliver", code, outcome, params, asked))
     if outcome == OK:
-        _dropped_note(tracer, result, address, "note_extension_dropped_virtual")
+        dropped = "note_extension_dropped_lmtp" if lmtp else "note_extension_dropped_virtual"
+        _dropped_note(tracer, result, address, dropped)

@@ -42,7 +42,7 @@ def test_trace_explains_a_catchall(page: Page, transactional_db) -> None:
         "nobody@shop.example has no entry of its own; the catch-all @shop.example rewrites it "
         "to john@shop.example."
     )
-    expect(trace).to_contain_text("virtual(8) delivers to the Maildir")
+    expect(trace).to_contain_text("Dovecot LMTP delivers to the Maildir")
     assert "address=nobody%40shop.example" in page.url or "address=nobody@shop.example" in page.url
     screenshot(page, "trace")
 

@@ -179,10 +179,10 @@ def test_an_extension_of_an_unknown_address_is_refused_at_rcpt(world: None) -> N
 
 def test_an_extension_of_a_mailbox_is_not_taken_by_the_catch_all(world: None) -> None:
     result = trace_address("bob+tag@example.com", notes=NOTES)
-    assert delivered(result) == {"bob@example.com": "deliver_mbox"}
+    assert delivered(result) == {"bob@example.com": "deliver_mbox_lmtp"}
     assert "@example.com" not in keys(result)
-    assert "note_extension_dropped_virtual" in codes(result)
-    assert "virtual(8) receives the exact address" in text(result)
+    assert "note_extension_dropped_lmtp" in codes(result)
+    assert "Dovecot LMTP has no recipient_delimiter" in text(result)
     # Without the mailbox, the catch-all comes only after both keys.
     result = trace_address("nobody+tag@example.com", notes=NOTES)
     assert keys(result, "virtual_alias_maps", "virtual_alias_catchall_maps")[:5] == [
@@ -192,7 +192,7 @@ def test_an_extension_of_a_mailbox_is_not_taken_by_the_catch_all(world: None) ->
         "nobody@example.com",
         "@example.com",
     ]
-    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir_lmtp"}
 
 
 def test_an_exact_alias_with_a_plus_wins(world: None) -> None:
@@ -212,7 +212,7 @@ def test_no_delimiter_no_splitting(world: None, settings) -> None:
     assert not [code for code in codes(result) if "extension" in code]
     # example.com's catch-all takes what is not bob's own address.
     result = trace_address("bob+tag@example.com", notes=NOTES)
-    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir_lmtp"}
     assert "bob@example.com" not in keys(result)
 
 
@@ -258,13 +258,13 @@ def test_alias_domains_and_their_catch_all(world: None) -> None:
     # alice@alias.example answers: the extension is dropped on the way to alice@example.com.
     result = trace_address("alice+tag@alias.example", notes=NOTES)
     assert "rcpt_extension_alias" in codes(result)
-    assert delivered(result) == {"alice@example.com": "deliver_maildir"}
+    assert delivered(result) == {"alice@example.com": "deliver_maildir_lmtp"}
     # The catch-all "@example.com" answered the domain key, not the key without the
     # extension: the whole local part goes along (mail_addr_map), then is looked up there.
     result = trace_address("nobody+tag@alias.example", notes=NOTES)
     expand = [step for step in result.steps if step.stage == "expand"]
     assert expand[0].params["results"] == ["nobody+tag@example.com"]
-    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir_lmtp"}
 
 
 def test_an_alias_destination_with_an_extension_reaches_the_mailbox(world: None) -> None:
@@ -301,7 +301,7 @@ def test_the_page_says_which_key_answered(client_a: Client) -> None:
         "no entry for bob+tag@a.example; bob@a.example answered in virtual_alias_maps "
         "(recipient_delimiter +)" in body
     )
-    assert "bob@a.example: virtual(8) delivers" in body
+    assert "bob@a.example: Dovecot LMTP delivers" in body
     assert "the catch-all @a.example" not in body
 
 

@@ -55,7 +55,7 @@ def test_a_u_label_is_traced_as_its_a_label(world: None) -> None:
     assert result.address == "jan@bücher.example"
     assert codes(result)[:2] == ["domain_hosted", "domain_unicode"]
     assert result.steps[1].params == {"domain": "bücher.example", "a_label": IDN_DOMAIN}
-    assert delivered(result) == {f"jan@{IDN_DOMAIN}": "deliver_maildir"}
+    assert delivered(result) == {f"jan@{IDN_DOMAIN}": "deliver_maildir_lmtp"}
     assert f"the rows of {IDN_DOMAIN}" in str(render_trace(result))
 
 
@@ -68,7 +68,7 @@ def test_postmaster_of_a_domain_without_catch_all_goes_to_the_server(world: None
     # Its own mailbox wins, and no note is added.
     own = trace_address("postmaster@example.com", notes=NOTES)
     assert "note_role_fallback" not in codes(own)
-    assert delivered(own) == {"postmaster@example.com": "deliver_maildir"}
+    assert delivered(own) == {"postmaster@example.com": "deliver_maildir_lmtp"}
 
 
 def test_the_fallback_is_off_without_a_server_postmaster(world: None) -> None:

@@ -6,6 +6,8 @@ only through the contract views with the exported Postfix queries.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -66,15 +68,23 @@ def test_mailbox_maildir_with_owner_override(world: None) -> None:
     assert codes(result)[:2] == ["domain_hosted", "rcpt_in_alias_maps"]
     assert "expand_mailbox_self" in codes(result) and "expand_self" not in codes(result)
     step = result.steps[-1]
-    assert step.code == "deliver_maildir"
+    assert step.code == "deliver_maildir_lmtp"
     assert step.params["path"] == "example.com/alice/"
     assert (step.params["uid"], step.params["gid"]) == ("3001", "3002")
     assert str(step.params["full_path"]).endswith("/example.com/alice/")
 
 
+def test_with_virtual_delivery_virtual8_delivers(world: None, settings: Any) -> None:
+    """MAILADMIN_DELIVERY=virtual (export_maps --delivery virtual): the trace says virtual(8)."""
+    settings.MAILADMIN_DELIVERY = "virtual"
+    result = trace_address("alice@example.com", notes=NOTES)
+    assert result.steps[-1].code == "deliver_maildir"
+    assert trace_address("bob@example.com", notes=NOTES).steps[-1].code == "deliver_mbox"
+
+
 def test_mbox_mailbox(world: None) -> None:
     step = trace_address("bob@example.com", notes=NOTES).steps[-1]
-    assert step.code == "deliver_mbox"
+    assert step.code == "deliver_mbox_lmtp"
     assert step.params["path"] == "example.com/bob/mbox"
     assert (step.params["uid"], step.params["gid"]) == ("2001", "2002")
 
@@ -96,12 +106,12 @@ def test_unknown_user_goes_to_the_catchall(world: None) -> None:
     expand = next(s for s in result.steps if s.code == "expand_catchall")
     assert expand.params["key"] == "@example.com"
     assert expand.params["results"] == ["postmaster@example.com"]
-    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir_lmtp"}
 
 
 def test_inactive_alias_falls_to_the_catchall_and_says_why(world: None) -> None:
     result = trace_address("old@example.com", notes=NOTES)
-    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir_lmtp"}
     assert "note_alias_inactive" in codes(result)
 
 
@@ -134,8 +144,8 @@ def test_inactive_mailbox_is_refused_at_rcpt_by_the_recipient_access_table(world
 def test_alias_with_several_destinations(world: None) -> None:
     result = trace_address("team@example.com", notes=NOTES)
     assert delivered(result) == {
-        "alice@example.com": "deliver_maildir",
-        "bob@example.com": "deliver_mbox",
+        "alice@example.com": "deliver_maildir_lmtp",
+        "bob@example.com": "deliver_mbox_lmtp",
         "ext@elsewhere.net": "deliver_external",
     }
 
@@ -144,7 +154,7 @@ def test_alias_keeping_a_copy_expands_to_itself_once(world: None) -> None:
     result = trace_address("dave@example.com", notes=NOTES)
     assert "expand_self" in codes(result)
     assert delivered(result) == {
-        "dave@example.com": "deliver_maildir",
+        "dave@example.com": "deliver_maildir_lmtp",
         "dave@elsewhere.net": "deliver_external",
     }
 
@@ -152,7 +162,7 @@ def test_alias_keeping_a_copy_expands_to_itself_once(world: None) -> None:
 def test_alias_domain_rewrites_to_the_target(world: None) -> None:
     result = trace_address("alice@alias.example", notes=NOTES)
     assert codes(result)[:2] == ["domain_alias", "rcpt_in_alias_maps"]
-    assert delivered(result) == {"alice@example.com": "deliver_maildir"}
+    assert delivered(result) == {"alice@example.com": "deliver_maildir_lmtp"}
 
 
 def test_alias_domain_unknown_user_is_rejected_in_the_alias_table(world: None) -> None:
@@ -162,7 +172,7 @@ def test_alias_domain_unknown_user_is_rejected_in_the_alias_table(world: None) -
 
 def test_alias_domain_catchall_follows_the_target(world: None) -> None:
     result = trace_address("nobody@alias.example", notes=NOTES)
-    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir_lmtp"}
 
 
 def test_transport_override_hands_to_lmtp(world: None) -> None:
@@ -183,7 +193,7 @@ def test_relay_and_backup_domains(world: None) -> None:
 
 def test_idn_domain(world: None) -> None:
     result = trace_address(f"jan@{IDN_DOMAIN}", notes=NOTES)
-    assert delivered(result) == {f"jan@{IDN_DOMAIN}": "deliver_maildir"}
+    assert delivered(result) == {f"jan@{IDN_DOMAIN}": "deliver_maildir_lmtp"}
 
 
 def loop_rows() -> None:
@@ -237,7 +247,7 @@ def test_alias_domain_catchall_rewrites_to_the_same_user_in_the_target(world: No
     assert expand[0].params["results"] == ["nobody@example.com"]
     assert expand[1].params["address"] == "nobody@example.com"
     assert expand[1].code == "expand_catchall"
-    assert delivered(result) == {"postmaster@example.com": "deliver_maildir"}
+    assert delivered(result) == {"postmaster@example.com": "deliver_maildir_lmtp"}
 
 
 def test_a_wide_alias_is_traced_up_to_the_limit(world: None) -> None:

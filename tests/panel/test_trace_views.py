@@ -30,7 +30,7 @@ def test_empty_form(client_a: Client) -> None:
 def test_catchall_explained(client_a: Client) -> None:
     body = client_a.get(URL, {"address": "nobody@a.example"}).content.decode()
     assert "the catch-all @a.example rewrites it to alice@a.example" in body
-    assert "virtual(8) delivers to the Maildir" in body
+    assert "Dovecot LMTP delivers to the Maildir" in body
     assert "virtual_alias_catchall_maps" in body
 
 
@@ -126,8 +126,8 @@ def test_a_wide_alias_is_traced_for_its_first_addresses(client_super: Client, do
     wide_alias(999)
     body = client_super.get(URL, {"address": "wide@a.example"}).content.decode()
     assert f"and {999 - limit} more" in body
-    assert "w-000@a.example: virtual(8) delivers" in body
-    assert f"w-{limit - 1:03}@a.example: virtual(8) delivers" in body
+    assert "w-000@a.example: Dovecot LMTP delivers" in body
+    assert f"w-{limit - 1:03}@a.example: Dovecot LMTP delivers" in body
     assert f"w-{limit:03}@a.example: virtual(8)" not in body
     assert "w-998@a.example" not in body
 

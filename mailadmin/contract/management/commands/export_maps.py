@@ -74,8 +74,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--delivery",
             choices=DELIVERIES,
-            default="lmtp",
-            help="who delivers: Dovecot's LMTP (quota, Sieve; default) or Postfix's virtual(8)",
+            default=settings.MAILADMIN_DELIVERY,
+            help="who delivers: Dovecot's LMTP (quota, Sieve) or Postfix's virtual(8);"
+            " default: MAILADMIN_DELIVERY (lmtp)",
         )
         parser.add_argument(
             "--lmtp-socket",
