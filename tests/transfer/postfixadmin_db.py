@@ -1,8 +1,9 @@
 """A PostfixAdmin database for tests: its schema, realistic rows with odd ones, its queries.
 
 The DDL follows PostfixAdmin's documented schema (tables domain, mailbox, alias,
-alias_domain, admin, domain_admins, as its setup creates them on PostgreSQL and MySQL; the
-PostgreSQL tables are the lookup benchmark's, bench.postfixadmin.pgsql_ddl); the
+alias_domain, admin, domain_admins and vacation, as its setup creates them on PostgreSQL and
+MySQL; the PostgreSQL tables but vacation are the lookup benchmark's,
+bench.postfixadmin.pgsql_ddl); the
 lookup queries are those of its DOCUMENTS/POSTFIX_CONF.txt. Hashes are made here the way
 PostfixAdmin's `encrypt` settings store them: md5crypt without a prefix (its default), and
 `{SCHEME}` strings for its dovecot: settings.
@@ -22,7 +23,24 @@ from bench.postfixadmin import pgsql_ddl
 from mailadmin import dburl
 from tests.support import MYSQL_ADMIN_URL, PGSQL_ADMIN_URL, _pg_conninfo
 
-PGSQL_DDL = pgsql_ddl("public")
+# PostfixAdmin's vacation table (its vacation.pl replies from it), as upgrade.php creates it.
+PGSQL_VACATION_DDL = """
+CREATE TABLE public.vacation (
+    email varchar(255) NOT NULL,
+    subject varchar(255) NOT NULL,
+    body text NOT NULL DEFAULT '',
+    created timestamp with time zone DEFAULT now(),
+    active boolean NOT NULL DEFAULT true,
+    domain varchar(255) NOT NULL REFERENCES public.domain,
+    modified timestamp with time zone DEFAULT now(),
+    activefrom timestamp with time zone NOT NULL DEFAULT '2000-01-01 00:00:00',
+    activeuntil timestamp with time zone NOT NULL DEFAULT '2038-01-18 00:00:00',
+    interval_time integer NOT NULL DEFAULT 0,
+    CONSTRAINT vacation_pkey PRIMARY KEY (email)
+);
+CREATE INDEX vacation_email_active ON public.vacation (email, active);
+"""
+PGSQL_DDL = pgsql_ddl("public") + PGSQL_VACATION_DDL
 
 MYSQL_DDL = """
 CREATE TABLE `domain` (
@@ -89,6 +107,21 @@ CREATE TABLE `domain_admins` (
   `active` tinyint(1) NOT NULL DEFAULT 1,
   KEY `username` (`username`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COMMENT='Postfix Admin - Domain Admins';
+CREATE TABLE `vacation` (
+  `email` varchar(255) NOT NULL,
+  `subject` varchar(255) CHARACTER SET utf8 NOT NULL,
+  `body` text CHARACTER SET utf8 NOT NULL,
+  `cache` text NOT NULL DEFAULT '',
+  `domain` varchar(255) NOT NULL,
+  `created` datetime NOT NULL DEFAULT '2000-01-01 00:00:00',
+  `active` tinyint(1) NOT NULL DEFAULT 1,
+  `modified` datetime NOT NULL DEFAULT '2000-01-01 00:00:00',
+  `activefrom` timestamp NOT NULL DEFAULT '2000-01-01 00:00:00',
+  `activeuntil` timestamp NOT NULL DEFAULT '2038-01-18 00:00:00',
+  `interval_time` int(11) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`email`),
+  KEY `email` (`email`)
+) ENGINE=InnoDB DEFAULT CHARSET=latin1 COMMENT='Postfix Admin - Virtual Vacation';
 """
 
 # PostfixAdmin's DOCUMENTS/POSTFIX_CONF.txt, one query per map file (booleans compared with
@@ -151,8 +184,14 @@ SKIPPED = {
     "alias local@example.com": "not an e-mail address",
     "mailbox st*r@example.com": "doveadm",
     "mailbox colon@example.com": "Dovecot reads as configuration",
+    "vacation st*r@example.com": "no such mailbox here",
+    "vacation evan@example.com": "Give the reply a subject.",
 }
 MIB = 1024 * 1024
+DAY = 86400
+# PostfixAdmin's defaults of activefrom and activeuntil: no bound.
+ALWAYS_FROM = "2000-01-01 00:00:00"
+ALWAYS_UNTIL = "2038-01-18 00:00:00"
 # Rows kept with an adjustment, each with (a part of) the note the report gives.
 NOTES = (
     "mailbox locked@example.com: the stored password is neither a hash mailadmin can verify "
@@ -170,6 +209,10 @@ NOTES = (
     "mailbox spacey@example.com: maildir 'example.com/Spacey Box/' is refused here",
     "it gets example.com/spacey/: before the switch run mv",
     "backup.example: backup MX accepting every recipient",
+    "vacation john@example.com: PostfixAdmin replied once to each sender; here at most once "
+    "every 60 days",
+    "vacation bob@example.com: its last day, 2021-01-01, has passed: imported switched off",
+    "vacation dan@example.com: interval of 7776000 seconds becomes 60 days",
 )
 # Maildirs the migration moves (the note above tells the operator to move the mail).
 MOVED = {"example.com/Spacey Box/": "example.com/spacey/"}
@@ -504,6 +547,65 @@ def fixture_rows() -> dict[str, list[tuple[object, ...]]]:
             ("dadmin@example.com", "lmtp.example"),
             ("ghost@example.net", "gone.example"),
         ],
+        # email, subject, body, active, domain, activefrom, activeuntil, interval_time (s)
+        "vacation": [
+            # On, PostfixAdmin's "always" dates and "reply once".
+            (
+                "john@example.com",
+                "Out of office",
+                'Away until "Monday".\r\nUrgent: call \\ 555.\r\n',
+                True,
+                "example.com",
+                ALWAYS_FROM,
+                ALWAYS_UNTIL,
+                0,
+            ),
+            # Off, with dates to come and a week between replies.
+            (
+                "jane@example.com",
+                "Відпустка",
+                "Повернуся в серпні.",
+                False,
+                "example.com",
+                "2030-07-01 00:00:00",
+                "2030-07-31 00:00:00",
+                7 * DAY,
+            ),
+            # Still on, but over: imported switched off.
+            (
+                "bob@example.com",
+                "Away",
+                "Gone.",
+                True,
+                "example.com",
+                "2020-01-01 00:00:00",
+                "2021-01-01 00:00:00",
+                DAY,
+            ),
+            # Ninety days between replies: more than Pigeonhole allows.
+            (
+                "dan@example.com",
+                "Away",
+                "Gone.",
+                True,
+                "example.com",
+                ALWAYS_FROM,
+                ALWAYS_UNTIL,
+                90 * DAY,
+            ),
+            # A mailbox the migration skips, and a reply without a subject.
+            (
+                "st*r@example.com",
+                "Away",
+                "Gone.",
+                True,
+                "example.com",
+                ALWAYS_FROM,
+                ALWAYS_UNTIL,
+                0,
+            ),
+            ("evan@example.com", "", "Gone.", True, "example.com", ALWAYS_FROM, ALWAYS_UNTIL, 0),
+        ],
     }
 
 
@@ -516,6 +618,7 @@ COLUMNS = {
     "alias_domain": "alias_domain, target_domain, active",
     "admin": "username, password, superadmin, active",
     "domain_admins": "username, domain",
+    "vacation": "email, subject, body, active, domain, activefrom, activeuntil, interval_time",
 }
 
 

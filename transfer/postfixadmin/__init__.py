@@ -3,7 +3,8 @@
 PostfixAdmin's tables are read as they are (`source`) and turned into rows of the CSV import
 format (`mapping`, which says what each of its columns becomes), which then go through the
 same importer as a CSV file: the same rules, limits and normalisation. Its admins become admin
-accounts through the accounts services (`admins`). Rows that break a rule are skipped and
+accounts through the accounts services (`admins`), its vacation replies the mailboxes' replies
+through the sieve services (`vacations`). Rows that break a rule are skipped and
 reported, never half-imported; objects that already exist are skipped, so a second run changes
 nothing (`migration`).
 """

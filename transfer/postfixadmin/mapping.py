@@ -15,7 +15,8 @@ What PostfixAdmin stores and what it becomes here:
   to itself; here a mailbox answers for itself, so that alias is left out. A mailbox alias
   whose destinations add others becomes an alias that keeps a copy (its own address stays in
   the list). Vacation destinations (`user#domain@autoreply...`) belong to PostfixAdmin's
-  vacation script and are dropped (reported).
+  vacation script and are dropped (reported): the replies themselves come from its vacation
+  table (vacations.py) and are sent by Dovecot's Sieve here.
 - alias_domain: an alias domain.
 
 A migration brings over every mailbox, alias and alias domain PostfixAdmin serves: where a

@@ -1,5 +1,6 @@
-"""The migration itself: PostfixAdmin's rows through the importer, then its admins, in one
-transaction, with one report of what was imported, skipped and adjusted."""
+"""The migration itself: PostfixAdmin's rows through the importer, then its admins and its
+vacation replies, in one transaction, with one report of what was imported, skipped and
+adjusted."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from transfer.importer import Importer, Report, analyze_tables
 from transfer.postfixadmin.admins import AUDIT_LABEL, import_admins
 from transfer.postfixadmin.mapping import map_rows
 from transfer.postfixadmin.source import PfaData
+from transfer.postfixadmin.vacations import import_vacations
 
 
 @dataclass
@@ -65,6 +67,10 @@ def migrate(data: PfaData, *, dry_run: bool = False) -> MigrationReport:
             report.imported["domain grant"] = admins.granted
             report.skipped.extend(admins.skipped)
             report.notes.extend(admins.notes)
+            vacations = import_vacations(data, actor_label=AUDIT_LABEL)
+            report.imported["vacation"] = vacations.created
+            report.skipped.extend(vacations.skipped)
+            report.notes.extend(vacations.notes)
             if dry_run:
                 raise _DryRun
     except _DryRun:

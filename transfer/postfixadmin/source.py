@@ -11,7 +11,7 @@ from typing import Any
 
 from mailadmin import dburl
 
-TABLES = ("domain", "mailbox", "alias", "alias_domain", "admin", "domain_admins")
+TABLES = ("domain", "mailbox", "alias", "alias_domain", "admin", "domain_admins", "vacation")
 
 
 class SourceError(Exception):
