@@ -18,7 +18,7 @@ from tests.sieve.support import state
 
 pytestmark = pytest.mark.django_db
 
-RULE = {
+RULE: dict[str, Any] = {
     "condition": "subject",
     "match": "contains",
     "value": "report",

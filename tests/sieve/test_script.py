@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,8 @@ SALES = "sales@a.example"
 TODAY = date.today()
 
 
-def reply(**kwargs) -> Reply:
-    values = {
+def reply(**kwargs: Any) -> Reply:
+    values: dict[str, Any] = {
         "from_address": ALICE,
         "subject": "Away until Monday",
         "body": "I am away.\nBack on Monday.",
@@ -38,7 +39,7 @@ def reply(**kwargs) -> Reply:
     return Reply(**values)
 
 
-def rule(condition: str, match: str, value: str, action: str, **kwargs) -> Rule:
+def rule(condition: str, match: str, value: str, action: str, **kwargs: Any) -> Rule:
     return Rule(condition=condition, match=match, value=value, action=action, **kwargs)
 
 
