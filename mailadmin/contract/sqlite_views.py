@@ -57,10 +57,9 @@ def create_after_migrate(*, using: str = "default", **kwargs: Any) -> None:
             for statement in login_triggers.DROP["sqlite"] + login_triggers.CREATE["sqlite"]:
                 cursor.execute(statement)
         if USAGE_CREATED_BY in applied:
-            for statement in _USAGE_TRIGGERS:
-                cursor.execute(
-                    statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1)
-                )
+            for name, statement in zip(_USAGE_TRIGGER_NAMES, _USAGE_TRIGGERS, strict=True):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                cursor.execute(statement)
         if CREATED_BY in applied:
             for statement in views_v1.create_sql("sqlite"):
                 cursor.execute(statement)

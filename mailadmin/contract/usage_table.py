@@ -23,7 +23,7 @@ TABLE = "mailadmin_quota_usage"
 # A mailbox far over its quota (after the quota was lowered) stays a finite number.
 _CAP = 1000000
 
-_RESOLVE_PG = f"""CREATE OR REPLACE FUNCTION mailadmin_quota_usage_resolve() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $body$
+_RESOLVE_PG = f"""CREATE OR REPLACE FUNCTION quotausage_resolve() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $body$
 BEGIN
     SELECT m.id, m.domain_id, CASE WHEN m.quota > 0 THEN LEAST(NEW.bytes * 1000 / m.quota, {_CAP}) END
       INTO NEW.mailbox_id, NEW.domain_id, NEW.permille
@@ -34,7 +34,7 @@ BEGIN
 END
 $body$"""
 
-_ON_QUOTA_PG = f"""CREATE OR REPLACE FUNCTION mailadmin_quota_usage_on_quota() RETURNS trigger LANGUAGE plpgsql AS $body$
+_ON_QUOTA_PG = f"""CREATE OR REPLACE FUNCTION quotausage_on_quota() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
     UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN LEAST(bytes * 1000 / NEW.quota, {_CAP}) END
      WHERE mailbox_id = NEW.id;
@@ -77,11 +77,11 @@ CREATE: dict[str, list[str]] = {
         f"CREATE INDEX quota_usage_by_domain ON {TABLE} (domain_id, bytes)",
         f"CREATE INDEX quota_usage_by_permille ON {TABLE} (permille)",
         _RESOLVE_PG,
-        "REVOKE ALL ON FUNCTION mailadmin_quota_usage_resolve() FROM PUBLIC",
-        f"CREATE TRIGGER mailadmin_quota_usage_resolve BEFORE INSERT OR UPDATE OF bytes, messages ON {TABLE} FOR EACH ROW EXECUTE FUNCTION mailadmin_quota_usage_resolve()",
+        "REVOKE ALL ON FUNCTION quotausage_resolve() FROM PUBLIC",
+        f"CREATE TRIGGER quotausage_resolve BEFORE INSERT OR UPDATE OF bytes, messages ON {TABLE} FOR EACH ROW EXECUTE FUNCTION quotausage_resolve()",
         _ON_QUOTA_PG,
-        "REVOKE ALL ON FUNCTION mailadmin_quota_usage_on_quota() FROM PUBLIC",
-        "CREATE TRIGGER mailadmin_quota_usage_on_quota AFTER UPDATE OF quota ON mailboxes_mailbox FOR EACH ROW WHEN (NEW.quota IS DISTINCT FROM OLD.quota) EXECUTE FUNCTION mailadmin_quota_usage_on_quota()",
+        "REVOKE ALL ON FUNCTION quotausage_on_quota() FROM PUBLIC",
+        "CREATE TRIGGER quotausage_on_quota AFTER UPDATE OF quota ON mailboxes_mailbox FOR EACH ROW WHEN ((new.quota IS DISTINCT FROM old.quota)) EXECUTE FUNCTION quotausage_on_quota()",
     ],
     "mysql": [
         f"""CREATE TABLE {TABLE} (
@@ -96,9 +96,9 @@ CREATE: dict[str, list[str]] = {
     KEY quota_usage_by_permille (permille),
     CONSTRAINT quota_usage_mailbox FOREIGN KEY (mailbox_id) REFERENCES mailboxes_mailbox (id) ON DELETE CASCADE
 )""",
-        f"CREATE TRIGGER mailadmin_quota_usage_on_insert BEFORE INSERT ON {TABLE} FOR EACH ROW {_MYSQL_RESOLVE_BODY}",
-        f"CREATE TRIGGER mailadmin_quota_usage_on_update BEFORE UPDATE ON {TABLE} FOR EACH ROW {_MYSQL_RESOLVE_BODY}",
-        f"CREATE TRIGGER mailadmin_quota_usage_on_quota AFTER UPDATE ON mailboxes_mailbox FOR EACH ROW UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN LEAST(bytes * 1000 DIV NEW.quota, {_CAP}) END WHERE mailbox_id = NEW.id AND NEW.quota <> OLD.quota",
+        f"CREATE TRIGGER quotausage_on_insert BEFORE INSERT ON {TABLE} FOR EACH ROW {_MYSQL_RESOLVE_BODY}",
+        f"CREATE TRIGGER quotausage_on_update BEFORE UPDATE ON {TABLE} FOR EACH ROW {_MYSQL_RESOLVE_BODY}",
+        f"CREATE TRIGGER quotausage_on_quota AFTER UPDATE ON mailboxes_mailbox FOR EACH ROW UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN LEAST(bytes * 1000 DIV NEW.quota, {_CAP}) END WHERE mailbox_id = NEW.id AND NEW.quota <> OLD.quota",
     ],
     "sqlite": [
         f"""CREATE TABLE {TABLE} (
@@ -112,25 +112,25 @@ CREATE: dict[str, list[str]] = {
 )""",
         f"CREATE INDEX quota_usage_by_domain ON {TABLE} (domain_id, bytes)",
         f"CREATE INDEX quota_usage_by_permille ON {TABLE} (permille)",
-        f"CREATE TRIGGER mailadmin_quota_usage_on_insert AFTER INSERT ON {TABLE} FOR EACH ROW {_SQLITE_RESOLVE_BODY}",
-        f"CREATE TRIGGER mailadmin_quota_usage_on_update AFTER UPDATE OF bytes, messages ON {TABLE} FOR EACH ROW {_SQLITE_RESOLVE_BODY}",
-        f"CREATE TRIGGER mailadmin_quota_usage_on_quota AFTER UPDATE OF quota ON mailboxes_mailbox FOR EACH ROW WHEN NEW.quota <> OLD.quota BEGIN UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN MIN(bytes * 1000 / NEW.quota, {_CAP}) END WHERE mailbox_id = NEW.id; END",
+        f"CREATE TRIGGER quotausage_on_insert AFTER INSERT ON {TABLE} FOR EACH ROW {_SQLITE_RESOLVE_BODY}",
+        f"CREATE TRIGGER quotausage_on_update AFTER UPDATE OF bytes, messages ON {TABLE} FOR EACH ROW {_SQLITE_RESOLVE_BODY}",
+        f"CREATE TRIGGER quotausage_on_quota AFTER UPDATE OF quota ON mailboxes_mailbox FOR EACH ROW WHEN NEW.quota <> OLD.quota BEGIN UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN MIN(bytes * 1000 / NEW.quota, {_CAP}) END WHERE mailbox_id = NEW.id; END",
     ],
 }
 
 DROP: dict[str, list[str]] = {
     "postgresql": [
-        "DROP TRIGGER IF EXISTS mailadmin_quota_usage_on_quota ON mailboxes_mailbox",
-        "DROP FUNCTION IF EXISTS mailadmin_quota_usage_on_quota()",
+        "DROP TRIGGER IF EXISTS quotausage_on_quota ON mailboxes_mailbox",
+        "DROP FUNCTION IF EXISTS quotausage_on_quota()",
         f"DROP TABLE IF EXISTS {TABLE}",
-        "DROP FUNCTION IF EXISTS mailadmin_quota_usage_resolve()",
+        "DROP FUNCTION IF EXISTS quotausage_resolve()",
     ],
     "mysql": [
-        "DROP TRIGGER IF EXISTS mailadmin_quota_usage_on_quota",
+        "DROP TRIGGER IF EXISTS quotausage_on_quota",
         f"DROP TABLE IF EXISTS {TABLE}",
     ],
     "sqlite": [
-        "DROP TRIGGER IF EXISTS mailadmin_quota_usage_on_quota",
+        "DROP TRIGGER IF EXISTS quotausage_on_quota",
         f"DROP TABLE IF EXISTS {TABLE}",
     ],
 }

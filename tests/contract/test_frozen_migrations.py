@@ -29,7 +29,7 @@ from django.apps import apps
 from django.db.migrations.loader import MigrationLoader
 
 from domains import usage_triggers
-from mailadmin.contract import queries, views_v1
+from mailadmin.contract import login_triggers, queries, usage_table, views_v1
 from tests.support import ContractDB, create_contract_db, drop_contract_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,38 +285,46 @@ MYSQL_TRIGGERS = """
 SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_ORIENTATION,
        ACTION_STATEMENT
   FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()
+   AND TRIGGER_NAME LIKE 'domainusage!_%' ESCAPE '!'
 """
 
 
-def _usage_triggers(db: ContractDB) -> dict[str, tuple[str, ...]]:
-    """Each usage trigger: its CREATE TRIGGER statement (and function body on PostgreSQL)."""
+def _usage_triggers(db: ContractDB, prefix: str = "domainusage_") -> dict[str, tuple[str, ...]]:
+    """Each trigger named `prefix`...: its CREATE TRIGGER statement (and function body on
+    PostgreSQL)."""
+    like = prefix.replace("_", "!_") + "%"
     with _connect(db) as cursor:
         if db.dialect == "pgsql":
-            cursor.execute(PG_TRIGGERS)
+            cursor.execute(PG_TRIGGERS.replace("'domainusage!_%'", f"'{like}'"))
             return {
                 name: (definition.replace(" ON public.", " ON "), body)
                 for name, definition, body in cursor.fetchall()
             }
         if db.dialect == "mysql":
-            cursor.execute(MYSQL_TRIGGERS)
+            cursor.execute(MYSQL_TRIGGERS.replace("'domainusage!_%'", f"'{like}'"))
             return {
                 name: (f"CREATE TRIGGER {name} {timing} {event} ON {table} FOR EACH {each} {body}",)
                 for name, timing, event, table, each, body in cursor.fetchall()
             }
         cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-        return {name: (sql,) for name, sql in cursor.fetchall() if name.startswith("domainusage_")}
+        return {name: (sql,) for name, sql in cursor.fetchall() if name.startswith(prefix)}
 
 
 def _live_usage_triggers(dialect: str) -> dict[str, tuple[str, ...]]:
     editor = _Recorder(VENDORS[dialect])
     usage_triggers.create(None, editor)
+    return _triggers_of(dialect, editor.statements)
+
+
+def _triggers_of(dialect: str, statements: list[str]) -> dict[str, tuple[str, ...]]:
+    """CREATE TRIGGER statement (and, on PostgreSQL, its function's body) by trigger name."""
     bodies = {
         match[1]: match[2]
-        for statement in editor.statements
+        for statement in statements
         if (match := re.search(r"FUNCTION (\w+)\(\) .*?\$body\$(.*)\$body\$", statement, re.S))
     }
     triggers: dict[str, tuple[str, ...]] = {}
-    for statement in editor.statements:
+    for statement in statements:
         if statement.startswith("CREATE TRIGGER "):
             name = statement.split()[2]
             triggers[name] = (statement, bodies[name]) if dialect == "pgsql" else (statement,)
@@ -328,6 +336,20 @@ def test_fresh_migrate_has_the_live_usage_triggers(fresh: Any, dialect: str) -> 
     live = _live_usage_triggers(dialect)
     assert len(live) == 7
     assert _usage_triggers(fresh(dialect)) == live
+
+
+@pytest.mark.parametrize("dialect", ["pgsql", "mysql", "sqlite"])
+@pytest.mark.parametrize(
+    ("prefix", "live"),
+    [("mailboxlogin_", login_triggers.CREATE), ("quotausage_", usage_table.CREATE)],
+    ids=["logins", "quota-usage"],
+)
+def test_fresh_migrate_has_the_live_login_and_quota_usage_triggers(
+    fresh: Any, dialect: str, prefix: str, live: dict[str, list[str]]
+) -> None:
+    expected = _triggers_of(dialect, live[VENDORS[dialect]])
+    assert expected
+    assert _usage_triggers(fresh(dialect), prefix) == expected
 
 
 # Stepping back -------------------------------------------------------------------------------

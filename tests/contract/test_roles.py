@@ -23,7 +23,14 @@ from tests.support import require_tool
 pytestmark = pytest.mark.tools
 
 TABLES = ["mailboxes_mailbox", "mailboxes_alias", "domains_domain", "auth_user"]
-HIDDEN_FROM_POSTFIX = ["mailadmin_dovecot_passdb", "mailadmin_dovecot_userdb", *TABLES]
+HIDDEN_FROM_POSTFIX = [
+    "mailadmin_dovecot_passdb",
+    "mailadmin_dovecot_userdb",
+    "mailadmin_dovecot_sieve",
+    "mailadmin_dovecot_owner",
+    "mailadmin_quota_usage",
+    *TABLES,
+]
 # PostgreSQL: insufficient_privilege, read_only_sql_transaction. MariaDB: command denied.
 REFUSED_SQLSTATES = {"42501", "25006"}
 REFUSED_MYSQL_CODES = {1142, 1143, 1044}
@@ -57,6 +64,7 @@ def connect(world: World, role: str, password: str | None = None) -> Iterator[An
         conn = MySQLdb.connect(
             host=db.host, port=db.port or 3306, user=role, passwd=password, db=db.name
         )
+        conn.autocommit(True)  # as Dovecot's dict commits each write
         try:
             yield conn.cursor()
         finally:
@@ -163,6 +171,47 @@ def test_roles_cannot_write(server_world: World, role: str, statement: str) -> N
     with pytest.raises(Refused):
         run(server_world, role, statement)
     assert server_world.lookup("virtual_mailbox_maps", "alice@example.com") == "example.com/alice/"
+
+
+def _usage_upsert(world: World, username: str, used: int) -> str:
+    """The statement Dovecot's quota_clone makes through the SQL dict."""
+    if world.dialect == "pgsql":
+        return (
+            "INSERT INTO mailadmin_quota_usage (username, bytes) VALUES"
+            f" ('{username}', {used}) ON CONFLICT (username) DO UPDATE SET bytes = EXCLUDED.bytes"
+        )
+    return (
+        "INSERT INTO mailadmin_quota_usage (username, bytes) VALUES"
+        f" ('{username}', {used}) ON DUPLICATE KEY UPDATE bytes = VALUES(bytes)"
+    )
+
+
+def test_dovecot_role_writes_the_usage_and_triggers_find_the_mailbox(server_world: World) -> None:
+    """quota_clone's upsert as the Dovecot role: allowed on this one table; the triggers, with
+    their owner's rights, add the mailbox, its domain and the share of its quota."""
+    for used in (1000, 2500):
+        run(server_world, DOVECOT_ROLE, _usage_upsert(server_world, "alice@example.com", used))
+    rows = run(
+        server_world,
+        DOVECOT_ROLE,
+        "SELECT bytes, mailbox_id IS NOT NULL, domain_id IS NOT NULL FROM mailadmin_quota_usage"
+        " WHERE username = 'alice@example.com'",
+    )
+    assert [tuple(row) for row in rows] == [(2500, True, True)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["DELETE FROM mailadmin_quota_usage", "TRUNCATE mailadmin_quota_usage"],
+)
+def test_dovecot_role_cannot_delete_the_usage(server_world: World, statement: str) -> None:
+    with pytest.raises(Refused):
+        run(server_world, DOVECOT_ROLE, statement)
+
+
+def test_postfix_role_cannot_write_the_usage(server_world: World) -> None:
+    with pytest.raises(Refused):
+        run(server_world, POSTFIX_ROLE, _usage_upsert(server_world, "alice@example.com", 1))
 
 
 def _pgsql_functions_executable_by(world: World, role: str) -> dict[str, tuple[int, str]]:

@@ -32,8 +32,8 @@ FORWARD: dict[str, list[str]] = {
         "    CONSTRAINT quota_usage_mailbox FOREIGN KEY (mailbox_id) REFERENCES "
         "mailboxes_mailbox (id) ON DELETE CASCADE\n"
         ")",
-        "CREATE TRIGGER mailadmin_quota_usage_on_insert BEFORE INSERT ON mailadmin_quota_usage "
-        "FOR EACH ROW BEGIN\n"
+        "CREATE TRIGGER quotausage_on_insert BEFORE INSERT ON mailadmin_quota_usage FOR EACH "
+        "ROW BEGIN\n"
         "    DECLARE found_id BIGINT DEFAULT NULL;\n"
         "    DECLARE found_domain BIGINT DEFAULT NULL;\n"
         "    DECLARE found_quota BIGINT DEFAULT NULL;\n"
@@ -45,8 +45,8 @@ FORWARD: dict[str, list[str]] = {
         "found_quota, 1000000) END,\n"
         "        NEW.updated_at = CURRENT_TIMESTAMP(6);\n"
         "END",
-        "CREATE TRIGGER mailadmin_quota_usage_on_update BEFORE UPDATE ON mailadmin_quota_usage "
-        "FOR EACH ROW BEGIN\n"
+        "CREATE TRIGGER quotausage_on_update BEFORE UPDATE ON mailadmin_quota_usage FOR EACH "
+        "ROW BEGIN\n"
         "    DECLARE found_id BIGINT DEFAULT NULL;\n"
         "    DECLARE found_domain BIGINT DEFAULT NULL;\n"
         "    DECLARE found_quota BIGINT DEFAULT NULL;\n"
@@ -58,10 +58,9 @@ FORWARD: dict[str, list[str]] = {
         "found_quota, 1000000) END,\n"
         "        NEW.updated_at = CURRENT_TIMESTAMP(6);\n"
         "END",
-        "CREATE TRIGGER mailadmin_quota_usage_on_quota AFTER UPDATE ON mailboxes_mailbox FOR "
-        "EACH ROW UPDATE mailadmin_quota_usage SET permille = CASE WHEN NEW.quota > 0 THEN "
-        "LEAST(bytes * 1000 DIV NEW.quota, 1000000) END WHERE mailbox_id = NEW.id AND NEW.quota "
-        "<> OLD.quota",
+        "CREATE TRIGGER quotausage_on_quota AFTER UPDATE ON mailboxes_mailbox FOR EACH ROW "
+        "UPDATE mailadmin_quota_usage SET permille = CASE WHEN NEW.quota > 0 THEN LEAST(bytes * "
+        "1000 DIV NEW.quota, 1000000) END WHERE mailbox_id = NEW.id AND NEW.quota <> OLD.quota",
         "CREATE OR REPLACE SQL SECURITY DEFINER VIEW mailadmin_dovecot_sieve AS\n"
         "SELECT l.username AS username, 'panel' AS name,\n"
         "       COALESCE(s.data_id, 'default-1') AS data_id,\n"
@@ -90,8 +89,8 @@ FORWARD: dict[str, list[str]] = {
         ")",
         "CREATE INDEX quota_usage_by_domain ON mailadmin_quota_usage (domain_id, bytes)",
         "CREATE INDEX quota_usage_by_permille ON mailadmin_quota_usage (permille)",
-        "CREATE OR REPLACE FUNCTION mailadmin_quota_usage_resolve() RETURNS trigger "
-        "LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $body$\n"
+        "CREATE OR REPLACE FUNCTION quotausage_resolve() RETURNS trigger LANGUAGE plpgsql "
+        "SECURITY DEFINER SET search_path = public AS $body$\n"
         "BEGIN\n"
         "    SELECT m.id, m.domain_id, CASE WHEN m.quota > 0 THEN LEAST(NEW.bytes * 1000 / "
         "m.quota, 1000000) END\n"
@@ -103,12 +102,11 @@ FORWARD: dict[str, list[str]] = {
         "    RETURN NEW;\n"
         "END\n"
         "$body$",
-        "REVOKE ALL ON FUNCTION mailadmin_quota_usage_resolve() FROM PUBLIC",
-        "CREATE TRIGGER mailadmin_quota_usage_resolve BEFORE INSERT OR UPDATE OF bytes, "
-        "messages ON mailadmin_quota_usage FOR EACH ROW EXECUTE FUNCTION "
-        "mailadmin_quota_usage_resolve()",
-        "CREATE OR REPLACE FUNCTION mailadmin_quota_usage_on_quota() RETURNS trigger "
-        "LANGUAGE plpgsql AS $body$\n"
+        "REVOKE ALL ON FUNCTION quotausage_resolve() FROM PUBLIC",
+        "CREATE TRIGGER quotausage_resolve BEFORE INSERT OR UPDATE OF bytes, messages ON "
+        "mailadmin_quota_usage FOR EACH ROW EXECUTE FUNCTION quotausage_resolve()",
+        "CREATE OR REPLACE FUNCTION quotausage_on_quota() RETURNS trigger LANGUAGE plpgsql "
+        "AS $body$\n"
         "BEGIN\n"
         "    UPDATE mailadmin_quota_usage SET permille = CASE WHEN NEW.quota > 0 THEN "
         "LEAST(bytes * 1000 / NEW.quota, 1000000) END\n"
@@ -116,10 +114,10 @@ FORWARD: dict[str, list[str]] = {
         "    RETURN NULL;\n"
         "END\n"
         "$body$",
-        "REVOKE ALL ON FUNCTION mailadmin_quota_usage_on_quota() FROM PUBLIC",
-        "CREATE TRIGGER mailadmin_quota_usage_on_quota AFTER UPDATE OF quota ON "
-        "mailboxes_mailbox FOR EACH ROW WHEN (NEW.quota IS DISTINCT FROM OLD.quota) "
-        "EXECUTE FUNCTION mailadmin_quota_usage_on_quota()",
+        "REVOKE ALL ON FUNCTION quotausage_on_quota() FROM PUBLIC",
+        "CREATE TRIGGER quotausage_on_quota AFTER UPDATE OF quota ON mailboxes_mailbox FOR "
+        "EACH ROW WHEN ((new.quota IS DISTINCT FROM old.quota)) EXECUTE FUNCTION "
+        "quotausage_on_quota()",
         "CREATE OR REPLACE VIEW mailadmin_dovecot_sieve AS\n"
         "SELECT l.username AS username, 'panel' AS name,\n"
         "       COALESCE(s.data_id, 'default-1') AS data_id,\n"
@@ -140,16 +138,16 @@ BACKWARD: dict[str, list[str]] = {
     "mysql": [
         "DROP VIEW IF EXISTS mailadmin_dovecot_owner",
         "DROP VIEW IF EXISTS mailadmin_dovecot_sieve",
-        "DROP TRIGGER IF EXISTS mailadmin_quota_usage_on_quota",
+        "DROP TRIGGER IF EXISTS quotausage_on_quota",
         "DROP TABLE IF EXISTS mailadmin_quota_usage",
     ],
     "postgresql": [
         "DROP VIEW IF EXISTS mailadmin_dovecot_owner",
         "DROP VIEW IF EXISTS mailadmin_dovecot_sieve",
-        "DROP TRIGGER IF EXISTS mailadmin_quota_usage_on_quota ON mailboxes_mailbox",
-        "DROP FUNCTION IF EXISTS mailadmin_quota_usage_on_quota()",
+        "DROP TRIGGER IF EXISTS quotausage_on_quota ON mailboxes_mailbox",
+        "DROP FUNCTION IF EXISTS quotausage_on_quota()",
         "DROP TABLE IF EXISTS mailadmin_quota_usage",
-        "DROP FUNCTION IF EXISTS mailadmin_quota_usage_resolve()",
+        "DROP FUNCTION IF EXISTS quotausage_resolve()",
     ],
 }
 SQLITE_FORWARD: list[str] = [
@@ -166,7 +164,7 @@ SQLITE_FORWARD: list[str] = [
     "CREATE INDEX quota_usage_by_permille ON mailadmin_quota_usage (permille)",
 ]
 SQLITE_BACKWARD: list[str] = [
-    "DROP TRIGGER IF EXISTS mailadmin_quota_usage_on_quota",
+    "DROP TRIGGER IF EXISTS quotausage_on_quota",
     "DROP TABLE IF EXISTS mailadmin_quota_usage",
 ]
 
