@@ -16,9 +16,10 @@ from audit.models import AuditEntry
 from domains.models import OwnerForwarding
 from mailadmin.contract.views_v1 import DEFAULT_SIEVE_ID, DEFAULT_SIEVE_SCRIPT
 from mailboxes.models import Mailbox
+from mailboxes.services import mailbox_delete
 from selfservice.services import domain_set_owner_forwarding, owner_set_forwarding
 from sieve import rules, services
-from sieve.models import FilterRule, SieveScript, Vacation
+from sieve.models import FilterRule, SieveScript, SieveSettings, Vacation
 from sieve.selectors import answerable_addresses, filter_rules_of, script_text, vacation_of
 from tests.sieve.pigeonhole import Pigeonhole, message
 from tests.sieve.support import refused, state
@@ -498,3 +499,14 @@ def test_constraints_keep_one_rule_per_place_and_the_reply_in_bounds(alice: Mail
         values.update(bad)
         with pytest.raises(IntegrityError), transaction.atomic():
             Vacation.objects.create(**values)
+
+
+def test_deleting_the_mailbox_takes_its_filters_and_reply(alice: Mailbox, bob: Mailbox) -> None:
+    vacation(alice)
+    add_rule(alice)
+    services.spam_to_junk_set(actor=None, mailbox=alice, enabled=False)
+    add_rule(bob)
+    mailbox_delete(actor=None, mailbox=alice)
+    for model in (Vacation, FilterRule, SieveSettings, SieveScript):
+        assert not model.objects.filter(mailbox_id=alice.pk).exists()
+    assert FilterRule.objects.filter(mailbox=bob).count() == 1
