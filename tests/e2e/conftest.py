@@ -111,6 +111,54 @@ def delivery_env(postfix: PrivatePostfix, managesieve_port: int) -> dict[str, st
     }
 
 
+def installation_env(
+    postfix: PrivatePostfix, work: Path, mail_base: Path, managesieve_port: int
+) -> dict[str, str]:
+    """The guide's variables that do not depend on the database: the panel's settings, this
+    test's Postfix and Dovecot folders, a certificate for them, the roles, the delivery
+    sockets. Makes the Dovecot folder and the certificate."""
+    dovecot_dir = postfix.root / "dovecot"
+    dovecot_dir.mkdir(mode=0o755)
+    tls_cert, tls_key = self_signed_certificate(work / "tls")
+    return {
+        "MAILADMIN_MAIL_BASE": str(mail_base),
+        "MAILADMIN_MIN_UID": "1000",
+        "MAILADMIN_MESSAGE_SIZE_LIMIT": str(MESSAGE_SIZE_LIMIT),
+        "MANAGE": f"{sys.executable} {ROOT / 'manage.py'}",
+        "EXPORT_DIR": str(work / "export"),
+        "POSTFIX_CONFIG_DIR": str(postfix.config_dir),
+        "POSTFIX_TABLES_DIR": str(postfix.tables_dir),
+        "DOVECOT_DIR": str(dovecot_dir),
+        "DOVECOT_CONF": str(work / "dovecot" / "dovecot.conf"),
+        "SASL_SOCKET": str(postfix.sasl_socket),
+        "MYNETWORKS": MYNETWORKS,
+        "TLS_CERT": str(tls_cert),
+        "TLS_KEY": str(tls_key),
+        "SUBMISSION_LISTEN": postfix.submission_listen,
+        "SUBMISSIONS_LISTEN": postfix.submissions_listen,
+        "POSTFIX_ROLE": POSTFIX_ROLE,
+        "DOVECOT_ROLE": DOVECOT_ROLE,
+        "MAIL_BASE": str(mail_base),
+        "CHECK_ADDRESS": CHECK_ADDRESS,
+        **delivery_env(postfix, managesieve_port),
+    }
+
+
+def private_dovecot(postfix: PrivatePostfix, work: Path) -> PrivateDovecot:
+    """The test's Dovecot with the files the guide installed (auth and delivery), IMAP on a
+    free port and LMTP in the Postfix queue; not started yet."""
+    dovecot_dir = postfix.root / "dovecot"
+    return PrivateDovecot(
+        work / "dovecot",
+        includes=[
+            dovecot_dir / "auth-mailadmin.conf.ext",
+            dovecot_dir / "delivery-mailadmin.conf.ext",
+        ],
+        imap_port=free_loopback_port(),
+        lmtp_socket=postfix.lmtp_socket,
+    )
+
+
 DEFAULT_UID, DEFAULT_GID = 5100, 5101
 DOMAIN_UID, DOMAIN_GID = 6000, 6001
 MAILBOX_UID, MAILBOX_GID = 7000, 7001
@@ -343,46 +391,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailStack]:
     try:
         db.python(SEED)
         postfix.create()
-        dovecot_dir = postfix.root / "dovecot"
-        dovecot_dir.mkdir(mode=0o755)
         admin = dburl.parse(PGSQL_ADMIN_URL)
-        tls_cert, tls_key = self_signed_certificate(work / "tls")
         env = db.env(
-            MAILADMIN_MAIL_BASE=str(mail_base),
-            MAILADMIN_MIN_UID="1000",
-            MAILADMIN_MESSAGE_SIZE_LIMIT=str(MESSAGE_SIZE_LIMIT),
-            MANAGE=f"{sys.executable} {ROOT / 'manage.py'}",
             PSQL=f"psql -h {admin.host} -p {admin.port or 5432} -U {admin.user}",
             DB_NAME=db.name,
             MAIL_DB_URL=f"postgresql://{db.host}:{db.port}/{db.name}",
-            EXPORT_DIR=str(work / "export"),
-            POSTFIX_CONFIG_DIR=str(postfix.config_dir),
-            POSTFIX_TABLES_DIR=str(postfix.tables_dir),
-            DOVECOT_DIR=str(dovecot_dir),
-            DOVECOT_CONF=str(work / "dovecot" / "dovecot.conf"),
-            SASL_SOCKET=str(postfix.sasl_socket),
-            MYNETWORKS=MYNETWORKS,
-            TLS_CERT=str(tls_cert),
-            TLS_KEY=str(tls_key),
-            SUBMISSION_LISTEN=postfix.submission_listen,
-            SUBMISSIONS_LISTEN=postfix.submissions_listen,
-            POSTFIX_ROLE=POSTFIX_ROLE,
-            DOVECOT_ROLE=DOVECOT_ROLE,
-            MAIL_BASE=str(mail_base),
-            CHECK_ADDRESS=CHECK_ADDRESS,
-            **delivery_env(postfix, managesieve_port),
+            **installation_env(postfix, work, mail_base, managesieve_port),
         )
         for step in INSTALL_STEPS:
             run_doc_block(step, env)
-        dovecot = PrivateDovecot(
-            work / "dovecot",
-            includes=[
-                dovecot_dir / "auth-mailadmin.conf.ext",
-                dovecot_dir / "delivery-mailadmin.conf.ext",
-            ],
-            imap_port=free_loopback_port(),
-            lmtp_socket=postfix.lmtp_socket,
-        )
+        dovecot = private_dovecot(postfix, work)
         dovecot.start()
         postfix.start()
         stack = MailStack(db, postfix, dovecot, work, mail_base, env, managesieve_port)
