@@ -72,6 +72,8 @@ def _secrets(target: Target) -> list[str]:
     ):
         if password:
             out += [password, scram_sha_256(password, role), mysql_native_password(password)]
+    if target.doveadm_api_key:
+        out.append(target.doveadm_api_key)
     # Longest first, so a hash is hidden whole even if a password were a part of it.
     return sorted(set(out), key=len, reverse=True)
 

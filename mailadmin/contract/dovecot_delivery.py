@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from mailadmin.contract.dovecot_files import dovecot_connect
-from mailadmin.contract.target import Target
+from mailadmin.contract.target import Target, is_loopback
 from mailadmin.contract.usage_table import TABLE as USAGE_TABLE
 
 DELIVERY_CONF = "delivery-mailadmin.conf.ext"
@@ -127,8 +127,31 @@ def _lmtp_lines(target: Target) -> list[str]:
             "  }",
             "}",
         ]
+    if target.doveadm_port:
+        lines += _doveadm_lines(target)
     if target.submission_host:
         lines.append(f"submission_host = {target.submission_host}")
+    return lines
+
+
+def _doveadm_lines(target: Target) -> list[str]:
+    """doveadm's HTTP API for the panel, which cannot read the mail homes itself."""
+    lines = [
+        "# doveadm's HTTP API for the panel (MAILADMIN_DOVEADM_URL): it lists the scripts mail",
+        "# clients keep over ManageSieve (sieveList of Pigeonhole's doveadm plugin, which",
+        "# doveadm loads by itself) to show them to the owner and the admins; it never changes",
+        "# them. The key may run every doveadm command on every mailbox: this file stays",
+        "# readable by root and the dovecot group only.",
+        f"doveadm_api_key = {target.doveadm_api_key}",
+        "service doveadm {",
+        "  inet_listener http {",
+        f"    address = {target.doveadm_listen}",
+        f"    port = {target.doveadm_port}",
+    ]
+    if not is_loopback(target.doveadm_listen):
+        lines.append("    # Reachable from other hosts: TLS with the certificate above.")
+        lines.append("    ssl = yes")
+    lines += ["  }", "}"]
     return lines
 
 
@@ -160,8 +183,10 @@ def _plugin_lines(target: Target) -> list[str]:
         lines += [
             "  # The panel's rules first (filters, vacation, spam to Junk), from the database;",
             "  # then the script a mail client uploaded over ManageSieve, if one is active.",
-            f"  sieve_before = dict:proxy::{DICT_NAME};name={PANEL_SCRIPT};bindir=~/.sieve-bin",
-            "  sieve = file:~/sieve;active=~/.dovecot.sieve",
+            "  # No name here starts with a dot: the Maildir is the home itself, where Maildir++",
+            "  # takes every .name for a folder (.dovecot.sieve breaks the quota count).",
+            f"  sieve_before = dict:proxy::{DICT_NAME};name={PANEL_SCRIPT};bindir=~/sieve-bin",
+            "  sieve = file:~/sieve;active=~/dovecot.sieve",
             "  # Vacation replies go from <> (RFC 3834) and answer the address the mail was",
             "  # sent to, an alias's included.",
             "  sieve_vacation_use_original_recipient = yes",

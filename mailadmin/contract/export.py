@@ -107,19 +107,43 @@ def write_files(out_dir: Path, files: dict[str, str], *, force: bool = False) ->
     return results
 
 
+# The doveadm HTTP API key's name in the secrets file: a role name has no "-", so it never
+# collides with one.
+DOVEADM_API_KEY = "doveadm-api-key"
+
+
+def new_secret() -> str:
+    """32 letters and digits: no character that a config file or a shell would quote."""
+    return secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
+
+
+def kept_secrets(
+    out_dir: Path, names: tuple[str, ...], *, rotate: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The secrets of `names`: made once, kept in a 0600 file beside the export; those in
+    `rotate` are made anew. Entries of other names stay as they are."""
+    path = out_dir / SECRETS_FILE
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    changed = False
+    for name in names:
+        if name in rotate or not stored.get(name):
+            stored[name] = new_secret()
+            changed = True
+    if changed:
+        atomic_write(path, json.dumps(stored, indent=2, sort_keys=True) + "\n", SECRETS_MODE)
+    return {name: stored[name] for name in names}
+
+
 def role_passwords(
     out_dir: Path, roles: tuple[str, ...], *, rotate: bool = False
 ) -> dict[str, str]:
     """The read-only roles' passwords: made once, kept in a 0600 file beside the export."""
-    path = out_dir / SECRETS_FILE
-    stored: dict[str, str] = {}
-    if path.exists() and not rotate:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    changed = False
-    for role in roles:
-        if not stored.get(role):
-            stored[role] = secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
-            changed = True
-    if changed:
-        atomic_write(path, json.dumps(stored, indent=2, sort_keys=True) + "\n", SECRETS_MODE)
-    return {role: stored[role] for role in roles}
+    return kept_secrets(out_dir, roles, rotate=roles if rotate else ())
+
+
+def doveadm_api_key(out_dir: Path, *, rotate: bool = False) -> str:
+    """The doveadm HTTP API key, kept in the same file as the role passwords."""
+    names = (DOVEADM_API_KEY,)
+    return kept_secrets(out_dir, names, rotate=names if rotate else ())[DOVEADM_API_KEY]

@@ -3,6 +3,7 @@ Postfix settings the exporter takes as options, with the checks that keep them p
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +19,14 @@ POSTFIX_QUOTA_STATUS_SOCKET = f"{POSTFIX_QUEUE_DIR}/private/quota-status"
 DELIVERIES = ("lmtp", "virtual")
 _GROUP = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _HOST_PORT = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
+# The doveadm HTTP API key the exporter generates (export.new_secret): letters and digits only,
+# so it needs no quoting in Dovecot's configuration and no escaping in an env file.
+_API_KEY = re.compile(r"^[A-Za-z0-9]{24,128}$")
+
+
+def is_loopback(address: str) -> bool:
+    """Whether a listener on `address` (an IP address) is reachable from this machine only."""
+    return ipaddress.ip_address(address).is_loopback
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,14 @@ class Target:
     # Where Sieve's vacation replies and redirects are sent: host:port of an SMTP server;
     # empty: Dovecot's sendmail_path (Postfix's sendmail on the same host).
     submission_host: str = ""
+    # doveadm's HTTP API, which the panel asks for the scripts mail clients keep over
+    # ManageSieve (sieveList); 0: no listener. Off unless asked: no port is reserved for it,
+    # and its key may run every doveadm command on every mailbox (docs/mail-stack.md).
+    doveadm_port: int = 0
+    # The listener's address: loopback unless the panel runs on another host, which then
+    # talks TLS to it (the key must not cross a network in clear).
+    doveadm_listen: str = "127.0.0.1"
+    doveadm_api_key: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -123,3 +140,31 @@ class Target:
             raise ValueError("the ManageSieve port is 1 to 65535, or 0 for none")
         if self.submission_host and not _HOST_PORT.match(self.submission_host):
             raise ValueError(f"submission host {self.submission_host!r}: host:port")
+        self._check_doveadm()
+
+    def _check_doveadm(self) -> None:
+        if not 0 <= self.doveadm_port <= 65535:
+            raise ValueError("the doveadm HTTP port is 1 to 65535, or 0 for none")
+        if not self.doveadm_port:
+            return
+        if self.delivery != "lmtp":
+            raise ValueError(
+                "the doveadm HTTP listener shows the ManageSieve scripts Dovecot's LMTP runs:"
+                " it needs --delivery lmtp"
+            )
+        if self.doveadm_port == self.managesieve_port:
+            raise ValueError("doveadm and ManageSieve need different ports")
+        try:
+            loopback = is_loopback(self.doveadm_listen)
+        except ValueError:
+            raise ValueError(
+                f"doveadm listener {self.doveadm_listen!r}: an IP address (127.0.0.1)"
+            ) from None
+        if not loopback and not self.tls_cert:
+            raise ValueError(
+                f"a doveadm listener on {self.doveadm_listen} is reachable from other hosts:"
+                " give --tls-cert and --tls-key, so that its API key never crosses a network"
+                " in clear"
+            )
+        if not _API_KEY.match(self.doveadm_api_key):
+            raise ValueError("the doveadm API key must be 24 to 128 letters and digits")

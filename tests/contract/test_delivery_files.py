@@ -54,7 +54,7 @@ def test_lmtp_is_the_default_and_quota_is_asked_before_anyone_may_relay() -> Non
         "executable = quota-status -p postfix",
         'quota_status_overquota = "552 5.2.2 Mailbox is full"',
         "quota_clone_dict = proxy::mailadmin",
-        "sieve_before = dict:proxy::mailadmin;name=panel;bindir=~/.sieve-bin",
+        "sieve_before = dict:proxy::mailadmin;name=panel;bindir=~/sieve-bin",
         "inet_listener sieve {",
     ):
         assert line in delivery, line

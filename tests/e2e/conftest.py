@@ -87,12 +87,14 @@ OUTSIDE_SENDER = "someone@[192.0.2.25]"
 MESSAGE_SIZE_LIMIT = 2_000_000
 
 # Warnings the tests cause on purpose: a wrong SMTP password, the dead database host, a
-# message over message_size_limit.
+# message over message_size_limit, a wrong doveadm API key.
 EXPECTED_PROBLEMS = (
     "authentication failed",
     "connect to pgsql server inet:127.0.0.1:1:",
     "queue file size limit exceeded",
     "mail_stream_cleanup: close error",
+    # test_managesieve.py asks doveadm's HTTP API with a wrong key.
+    "Invalid authentication attempt to HTTP API",
 )
 
 # The group the guide's mail-group block makes (the same on every run: groupadd is global).
@@ -108,6 +110,9 @@ def delivery_env(postfix: PrivatePostfix, managesieve_port: int) -> dict[str, st
         "MAIL_GROUP": MAIL_GROUP,
         "MANAGESIEVE_PORT": str(managesieve_port),
         "SUBMISSION_HOST": f"127.0.0.1:{postfix.smtp_port}",
+        # doveadm's HTTP API, which the panel asks for the ManageSieve scripts.
+        "DOVEADM_PORT": str(free_loopback_port()),
+        "DOVEADM_LISTEN": "127.0.0.1",
     }
 
 

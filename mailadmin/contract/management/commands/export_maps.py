@@ -9,7 +9,13 @@ from django.db import connection
 
 from mailadmin import dburl
 from mailadmin.contract.dialects import DIALECTS, dialect_of
-from mailadmin.contract.export import HandEdited, make_private_dir, role_passwords, write_files
+from mailadmin.contract.export import (
+    HandEdited,
+    doveadm_api_key,
+    make_private_dir,
+    role_passwords,
+    write_files,
+)
 from mailadmin.contract.files import render_all
 from mailadmin.contract.target import (
     DELIVERIES,
@@ -104,10 +110,27 @@ class Command(BaseCommand):
             default="",
             help="host:port that takes Sieve's vacation replies and redirects (default: sendmail)",
         )
+        parser.add_argument(
+            "--doveadm-port",
+            type=int,
+            default=0,
+            help="doveadm's HTTP API for the panel, which shows the ManageSieve scripts "
+            "(0, the default: none; its key is kept in the secrets file)",
+        )
+        parser.add_argument(
+            "--doveadm-listen",
+            default="127.0.0.1",
+            help="the doveadm HTTP listener's address (default 127.0.0.1; another needs TLS)",
+        )
         parser.add_argument("--no-proxy", action="store_true", help="do not use proxy: tables")
         parser.add_argument("--mysql-role-host", default="%")
         parser.add_argument(
             "--rotate-passwords", action="store_true", help="new passwords for the two roles"
+        )
+        parser.add_argument(
+            "--rotate-api-key",
+            action="store_true",
+            help="a new doveadm API key (then give the panel the new one)",
         )
         parser.add_argument("--force", action="store_true", help="overwrite hand-edited files")
 
@@ -163,6 +186,13 @@ class Command(BaseCommand):
                 )
             except OSError as exc:
                 raise CommandError(f"cannot write to {options['out']}: {exc.strerror}") from None
+        api_key = ""
+        if options["doveadm_port"]:
+            try:
+                make_private_dir(options["out"])
+                api_key = doveadm_api_key(options["out"], rotate=options["rotate_api_key"])
+            except OSError as exc:
+                raise CommandError(f"cannot write to {options['out']}: {exc.strerror}") from None
         target = Target(
             dialect=dialect,
             database=database,
@@ -193,6 +223,9 @@ class Command(BaseCommand):
             mail_group=options["mail_group"],
             managesieve_port=options["managesieve_port"],
             submission_host=options["submission_host"],
+            doveadm_port=options["doveadm_port"],
+            doveadm_listen=options["doveadm_listen"],
+            doveadm_api_key=api_key,
         )
         try:
             target.check()
