@@ -22,6 +22,7 @@ from domains.models import (
     RelayRecipient,
 )
 from mailadmin.access import User, is_superadmin
+from mailadmin.contract import usage_table
 from mailadmin.names import normalize_domain
 from mailadmin.search import contains_text
 
@@ -97,6 +98,35 @@ def domain_list(
 def domains_with_counts(pks: list[object]) -> QuerySet[Domain]:
     """The given domains with domain_list's count annotations (one query)."""
     return with_counts(Domain.objects.filter(pk__in=pks))
+
+
+def domains_with_use(pks: list[object]) -> list[Domain]:
+    """domains_with_counts, each with `used_bytes` too (used_bytes_of: a second query)."""
+    domains = list(domains_with_counts(pks))
+    used = used_bytes_of([domain.pk for domain in domains])
+    for domain in domains:
+        domain.used_bytes = used.get(domain.pk)  # type: ignore[attr-defined]
+    return domains
+
+
+def used_bytes_of(pks: list[int]) -> dict[int, int]:
+    """The bytes Dovecot last reported for the mailboxes of each of these domains, by domain
+    id; a domain none of whose mailboxes has been reported yet is missing.
+
+    One index-only range of quota_usage_by_domain (domain_id, bytes) per domain: the page's
+    domains only, never all of them (20 ms for the 100,000-mailbox domain at a million). In
+    SQL, as usage_drift is: the table belongs to the contract and its rows to the mailboxes
+    app above this one."""
+    if not pks:
+        return {}
+    marks = ", ".join(["%s"] * len(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT domain_id, SUM(bytes) FROM {usage_table.TABLE}"  # noqa: S608 - constants
+            f" WHERE domain_id IN ({marks}) GROUP BY domain_id",
+            [int(pk) for pk in pks],
+        )
+        return {int(domain_id): int(total) for domain_id, total in cursor.fetchall()}
 
 
 DOMAIN_ORDERINGS = (
@@ -271,6 +301,13 @@ def domain_get_with_counts(*, user: User | None, name: str) -> Domain:
         return with_counts(domains_visible_to(user)).get(name=canonical)
     except Domain.DoesNotExist:
         raise Http404("no such domain") from None
+
+
+def domain_get_with_use(*, user: User | None, name: str) -> Domain:
+    """domain_get_with_counts, with `used_bytes` as domains_with_use gives it (two queries)."""
+    domain = domain_get_with_counts(user=user, name=name)
+    domain.used_bytes = used_bytes_of([domain.pk]).get(domain.pk)  # type: ignore[attr-defined]
+    return domain
 
 
 def relay_recipient_list(

@@ -106,6 +106,33 @@ def paginate_then_fill(
     )
 
 
+def paginate_segments(
+    request: HttpRequest, segments: Sequence[QuerySet[M]], per_page: int = DEFAULT_PER_PAGE
+) -> PageSlice[M]:
+    """paginate() over the rows of several ordered querysets, one after the other.
+
+    For an order that no single index serves but each part of it does (a list by usage:
+    the mailboxes with a quota, then those without, then those never reported): each segment
+    reads only the rows of the page. A page runs one query per segment it shows rows of,
+    plus a COUNT of each whole segment that its OFFSET skips (deep pages only).
+    """
+    number = page_number(request)
+    skip = (number - 1) * per_page
+    rows: list[M] = []
+    for segment in segments:
+        wanted = per_page + 1 - len(rows)
+        if wanted <= 0:
+            break
+        found = list(segment[skip : skip + wanted])
+        # A segment that showed rows, or was read from its start, leaves nothing to skip in
+        # the next one; a segment the whole OFFSET lies beyond is counted to skip it.
+        skip = 0 if found or skip == 0 else max(0, skip - segment.count())
+        rows += found
+    return PageSlice(
+        object_list=rows[:per_page], number=number, per_page=per_page, has_next=len(rows) > per_page
+    )
+
+
 @dataclass(frozen=True)
 class KeysetPage(Generic[T]):
     """A page found by its neighbour's key (`?after=` / `?before=`), not by an OFFSET.

@@ -54,3 +54,8 @@ def format_size(size: int) -> str:
             return f"{text} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def format_used(size: int | None) -> str:
+    """A byte count that is used or handed out, not a limit: 0 is "0 B", never unlimited."""
+    return format_size(size) if size and size > 0 else "0 B"

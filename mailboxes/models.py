@@ -231,3 +231,64 @@ class MailboxLogin(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+
+# "Nearly full": at least 90% of the quota, in the usage table's permille (its own index).
+NEARLY_FULL_PERMILLE = 900
+
+
+class QuotaUsage(models.Model):
+    """What Dovecot last reported of a mailbox's use: the contract table mailadmin_quota_usage.
+
+    Dovecot's quota_clone writes username, bytes and messages after every change; triggers add
+    the mailbox, its domain and permille (bytes per thousand of the quota, NULL without a
+    quota). The table and its indexes belong to the contract (mailadmin/contract/usage_table.py):
+    Django only reads it (managed = False), and nothing in the panel writes it. A mailbox
+    without a row has not been reported yet, which is not the same as empty.
+    """
+
+    username = models.CharField(max_length=254, primary_key=True)
+    bytes = models.BigIntegerField()
+    messages = models.BigIntegerField()
+    # The database's own foreign key deletes the row with its mailbox (ON DELETE CASCADE);
+    # DO_NOTHING keeps Django from writing here on a delete.
+    mailbox = models.OneToOneField(
+        Mailbox,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="quota_usage",
+    )
+    domain = models.ForeignKey(
+        Domain, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    permille = models.IntegerField(null=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "mailadmin_quota_usage"
+        verbose_name = _("quota usage")
+
+    def __str__(self) -> str:
+        return self.username
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("mailadmin_quota_usage is written by Dovecot only")
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("mailadmin_quota_usage is written by Dovecot only")
+
+    @property
+    def percent(self) -> int | None:
+        """Whole percent of the quota used, rounded down (over 100 when over it); None
+        without a quota."""
+        return None if self.permille is None else self.permille // 10
+
+    @property
+    def nearly_full(self) -> bool:
+        return self.permille is not None and self.permille >= NEARLY_FULL_PERMILLE
+
+    @property
+    def over_quota(self) -> bool:
+        return self.permille is not None and self.permille >= 1000

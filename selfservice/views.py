@@ -17,6 +17,7 @@ from accounts.throttle import wait_message
 from mailadmin.client_ip import client_ip
 from mailadmin.rendering import add_service_errors, redirect_after_post, render_page
 from mailadmin.sizes import format_size
+from mailboxes.display import usage_of
 from mailboxes.models import Mailbox
 from selfservice import selectors, services
 from selfservice.forms import ForwardingForm, OwnerLoginForm, PasswordChangeForm
@@ -77,6 +78,8 @@ def home_view(request: HttpRequest, owner: Mailbox) -> HttpResponse:
     context = {
         "owner": owner,
         "quota": format_size(owner.quota) if owner.quota else "",
+        # What Dovecot last reported; None until it has (shown as "not reported yet").
+        "usage": usage_of(owner),
         "forwarding": selectors.forwarding_of(owner),
         "aliases": selectors.aliases_delivering_to(owner),
         "alias_domain_addresses": selectors.alias_domain_addresses(owner),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
-from mailadmin.sizes import format_size
+from mailadmin.sizes import format_size, format_used
 
 register = template.Library()
 
@@ -18,7 +18,13 @@ def size(value: int | None) -> str:
 @register.filter
 def allocated(value: int | None) -> str:
     """Bytes handed out as quotas: 0 is none at all, not "unlimited"."""
-    return format_size(int(value or 0)) if value else "0 B"
+    return format_used(value)
+
+
+@register.filter
+def used(value: int | None) -> str:
+    """Bytes in use as Dovecot reported them; 0 is empty, not "unlimited"."""
+    return format_used(value)
 
 
 @register.filter

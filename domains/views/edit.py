@@ -78,7 +78,7 @@ def domain_toggle(request: HttpRequest, name: str) -> HttpResponse:
     text = _("%(name)s is now enabled.") if active else _("%(name)s is now disabled.")
     messages.success(request, text % {"name": domain.display_name})
     if wants_partial(request):
-        row = selectors.domain_get_with_counts(user=request.user, name=domain.name)
+        row = selectors.domain_get_with_use(user=request.user, name=domain.name)
         return render_fragment(request, "domains/_domain_row.html", {"domain": row})
     return redirect_after_post(
         request, safe_next(request, reverse("domains:detail", args=[domain.name]))

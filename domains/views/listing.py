@@ -21,7 +21,7 @@ def domain_list(request: HttpRequest) -> HttpResponse:
     page = paginate_then_fill(
         request,
         selectors.domain_list(user=request.user, search=term, order=order, counts=False),
-        selectors.domains_with_counts,
+        selectors.domains_with_use,
         PER_PAGE,
     )
     context = {
@@ -37,7 +37,7 @@ def domain_list(request: HttpRequest) -> HttpResponse:
 @panel_admin_required
 @require_http_methods(["GET"])
 def domain_detail(request: HttpRequest, name: str) -> HttpResponse:
-    domain = selectors.domain_get_with_counts(user=request.user, name=name)
+    domain = selectors.domain_get_with_use(user=request.user, name=name)
     admins = list(domain.admins.order_by("username")) if is_superadmin(request.user) else []
     context = {"domain": domain, "domain_admins": admins}
     return render_page(request, "domains/domain_detail.html", context, partial="card")

@@ -1,5 +1,5 @@
-"""Template filters and tags for the per-domain pages: Unicode addresses, human sizes, and the
-URLs of a list's rows."""
+"""Template filters and tags for the per-domain pages: Unicode addresses, human sizes, a
+mailbox's quota usage, and the URLs of a list's rows."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from urllib.parse import quote
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.encoding import iri_to_uri
+from django.utils.safestring import SafeString
 
 from mailadmin.sizes import format_size
 from mailboxes import display
+from mailboxes.models import Mailbox
 
 register = template.Library()
 
@@ -24,6 +26,12 @@ def unicode_address(value: object) -> str:
 @register.filter
 def human_size(value: int | None) -> str:
     return format_size(int(value or 0))
+
+
+@register.simple_tag
+def quota_usage(mailbox: Mailbox) -> SafeString:
+    """A mailbox's use of its quota: a bar with the figures, or "not reported yet"."""
+    return display.usage_html(mailbox)
 
 
 # Stands in for the varying part of a row's URL; the domain name comes before it in every

@@ -17,7 +17,7 @@ from django_htmx.http import reswap
 from domains.models import Domain
 from domains.selectors import with_counts
 from mailadmin.access import is_superadmin, panel_admin_required
-from mailadmin.pagination import paginate_keyset
+from mailadmin.pagination import paginate_keyset, paginate_segments
 from mailadmin.passwords import generate_password
 from mailadmin.rendering import (
     actor,
@@ -59,12 +59,31 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
     query = search_term(request)
     # "alice@example.com" typed in full finds alice: the list is of one domain already.
     local_part = query.rpartition("@")[0] if "@" in query else query
-    page = paginate_keyset(
-        request,
-        selectors.mailbox_list(user=request.user, domain=the_domain, search=local_part),
-        key="local_part",
-    )
-    context = {"domain": the_domain, "page": page, "q": query, "tab": "mailboxes"}
+    order = request.GET.get("sort", "")
+    nearly_full = request.GET.get("full") == "1"
+    if order in selectors.USAGE_ORDERINGS:
+        segments = selectors.mailbox_list_by_usage(
+            user=request.user,
+            domain=the_domain,
+            search=local_part,
+            nearly_full=nearly_full,
+            fullest_first=order == "-usage",
+        )
+        page: Any = paginate_segments(request, segments)
+    else:
+        order = ""
+        mailboxes = selectors.mailbox_list(
+            user=request.user, domain=the_domain, search=local_part, nearly_full=nearly_full
+        )
+        page = paginate_keyset(request, mailboxes, key="local_part")
+    context = {
+        "domain": the_domain,
+        "page": page,
+        "q": query,
+        "sort": order,
+        "full": nearly_full,
+        "tab": "mailboxes",
+    }
     if not wants_partial(request):
         # Only the whole page shows the limits; the table alone needs no query for them.
         context["limits"] = _limits(the_domain)

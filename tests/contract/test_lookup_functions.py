@@ -9,6 +9,8 @@ migration that creates the functions is run forwards and backwards.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -179,3 +181,93 @@ def test_generic_plans_find_the_key_through_an_index(worlds: Worlds, view: str) 
     assert scans
     for node in scans:
         assert "$2" not in node.get("Filter", ""), (view, node.get("Index Name"), node["Filter"])
+    assert not USAGE_INDEXES & {node.get("Index Name") for node in _scans(plan)}
+
+
+# The usage table's indexes for the panel's lists: a domain's bytes, the fullest mailboxes.
+USAGE_INDEXES = {"quota_usage_by_domain", "quota_usage_by_permille"}
+USAGE_KEYED_TABLES = {"mailadmin_quota_usage", "mailboxes_mailboxlogin"}
+
+
+def test_generic_plans_on_the_usage_table_take_its_keys(worlds: Worlds) -> None:
+    """The statements that find a usage row by its key run with generic plans too: the
+    triggers that resolve Dovecot's writes (PL/pgSQL), the one that follows a changed quota,
+    and the foreign key's cascade when a mailbox goes. The panel's indexes on the table must
+    never be chosen for them: each must reach its row through the key's unique index.
+    auto_explain logs the plans of these nested statements as they run."""
+    world = worlds.get("pgsql")
+    plans: list[dict[str, Any]] = []
+    with owner_cursor(world) as cursor:
+        cursor.connection.add_notice_handler(
+            lambda notice: (
+                plans.append(json.loads(notice.message_primary.partition("plan:")[2]))
+                if "plan:" in (notice.message_primary or "")
+                else None
+            )
+        )
+        cursor.execute("BEGIN")
+        try:
+            cursor.execute("LOAD 'auto_explain'")
+            for setting in (
+                "auto_explain.log_min_duration = 0",
+                "auto_explain.log_nested_statements = on",
+                "auto_explain.log_format = json",
+                "client_min_messages = log",
+                "plan_cache_mode = force_generic_plan",
+                "enable_seqscan = off",  # the world is small; Dovecot's are not
+            ):
+                cursor.execute(f"SET LOCAL {setting}")
+            cursor.execute("SELECT mailbox_id, username FROM mailboxes_mailboxlogin ORDER BY 1")
+            (first, first_user), *others, (last, _last_user) = cursor.fetchall()
+            # Dovecot has reported the other mailboxes; then a new report, a changed one (the
+            # trigger on UPDATE), a quota change, a mailbox deleted.
+            for _mailbox, username in others:
+                cursor.execute(
+                    "INSERT INTO mailadmin_quota_usage (username, bytes, messages)"
+                    " VALUES (%s, 1000, 1)",
+                    [username],
+                )
+            cursor.execute("ANALYZE mailadmin_quota_usage")
+            for used in (5, 6):
+                cursor.execute(
+                    "INSERT INTO mailadmin_quota_usage (username, bytes, messages)"
+                    " VALUES (%s, %s, 1) ON CONFLICT (username) DO UPDATE SET"
+                    " bytes = excluded.bytes, messages = excluded.messages",
+                    [first_user, used],
+                )
+            cursor.execute("UPDATE mailboxes_mailbox SET quota = quota + 1 WHERE id = %s", [first])
+            cursor.execute("DELETE FROM mailboxes_mailbox WHERE id = %s", [last])
+            # The first column of every index of the two tables.
+            cursor.execute(
+                "SELECT c.relname, a.attname FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                " WHERE i.indrelid::regclass::text = ANY(%s)",
+                [sorted(USAGE_KEYED_TABLES)],
+            )
+            leading = dict(cursor.fetchall())
+        finally:
+            cursor.execute("ROLLBACK")
+    nested = [
+        plan
+        for plan in plans
+        if "$" in json.dumps(plan["Plan"])  # a generic plan: its key is a parameter
+        and any(node.get("Relation Name") in USAGE_KEYED_TABLES for node in _scans(plan["Plan"]))
+    ]
+    texts = " ".join(plan["Query Text"] for plan in nested)
+    # The resolving SELECT of both triggers, the quota trigger's UPDATE, the cascade's DELETE.
+    assert "WHERE l.username = NEW.username" in texts
+    assert "UPDATE mailadmin_quota_usage SET permille" in texts
+    assert 'DELETE FROM ONLY "public"."mailadmin_quota_usage"' in texts
+    for plan in nested:
+        for node in _scans(plan["Plan"]):
+            reads = node["Node Type"].endswith("Scan")
+            if not reads or node.get("Relation Name") not in USAGE_KEYED_TABLES:
+                continue
+            where = (plan["Query Text"], node.get("Index Name"))
+            assert node["Node Type"] in ("Index Scan", "Index Only Scan"), where
+            assert node["Index Name"] not in USAGE_INDEXES, where
+            # The key is the index's leading column: a probe, not a walk through the index.
+            key = rf"\b{leading[node['Index Name']]}\)?(::\w+)? = \(?\$\d+"
+            assert re.match(rf"^\(+{key}", node.get("Index Cond", "")), (where, node["Index Cond"])
+            assert "$" not in node.get("Filter", ""), where

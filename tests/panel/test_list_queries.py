@@ -41,19 +41,21 @@ def test_domain_list_queries_do_not_grow_with_the_page(client_super, url):
 
 def test_domain_list_query_count_pinned(client_super, client_a, admin_a, django_assert_num_queries):
     make_domains(5)
-    # session, user, the page's domain keys, those domains with their counts
-    with django_assert_num_queries(4):
+    # session, user, the page's domain keys, those domains with their counts, the bytes
+    # Dovecot reported for them
+    with django_assert_num_queries(5):
         client_super.get("/domains/")
     Domain.objects.filter(name__startswith="bulk").delete()
     make_domains(60, admin=admin_a)
-    with django_assert_num_queries(4) as captured:
+    with django_assert_num_queries(5) as captured:
         client_super.get("/domains/?page=2")
-    # The counts run for the shown page only, never for the rows OFFSET skips.
-    keys, rows = (q["sql"] for q in captured.captured_queries[-2:])
+    # The counts and sums run for the shown page only, never for the rows OFFSET skips.
+    keys, rows, used = (q["sql"] for q in captured.captured_queries[-3:])
     assert "OFFSET 50" in keys and "COUNT" not in keys.upper()
     assert "OFFSET" not in rows and "COUNT" in rows.upper()
+    assert "OFFSET" not in used and "SUM(bytes)" in used
     # A domain admin costs one more: is_panel_admin checks they still have a domain.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client_a.get("/domains/")
 
 

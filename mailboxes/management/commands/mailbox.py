@@ -7,14 +7,15 @@ from django.conf import settings
 from domains.selectors import domain_get
 from mailadmin.cli import SubcommandCommand, address_label, found, size, table, yes_no
 from mailadmin.passwords import generate_password
-from mailadmin.sizes import format_size
+from mailadmin.sizes import format_size, format_used
 from mailboxes import services
+from mailboxes.display import usage_of
 from mailboxes.models import Mailbox, StorageFormat
 from mailboxes.selectors import mailbox_get, mailbox_list
 
 
 class Command(SubcommandCommand):
-    help = "Add, list, enable, disable and delete mailboxes, and set their passwords."
+    help = "Add, list, show, enable, disable and delete mailboxes, and set their passwords."
     field_labels = {"local_part": "address"}
 
     def add_actions(self) -> None:
@@ -32,6 +33,10 @@ class Command(SubcommandCommand):
         listing = self.action("list", "List mailboxes.")
         listing.add_argument("--domain", help="only this domain's mailboxes")
         listing.add_argument("--search", default="", help="part of the local part or name")
+
+        self.action(
+            "show", "Show a mailbox's settings and the usage Dovecot reported."
+        ).add_argument("address", metavar="ADDRESS")
 
         passwd = self.action("passwd", "Set a new password; prints a generated one unless given.")
         passwd.add_argument("address", metavar="ADDRESS")
@@ -86,6 +91,42 @@ class Command(SubcommandCommand):
             return
         for line in table(("ADDRESS", "NAME", "QUOTA", "FORMAT", "ACTIVE"), rows):
             self.stdout.write(line)
+
+    def handle_show(self, options: dict[str, Any]) -> None:
+        mailbox = found(mailbox_get, address=options["address"])
+        usage = usage_of(mailbox)
+        if usage is None:
+            used = messages = reported = "not reported by Dovecot yet"
+        else:
+            used = f"{usage.bytes} bytes ({format_used(usage.bytes)})"
+            if usage.percent is not None:
+                used += f", {usage.percent}% of the quota"
+            messages = str(usage.messages)
+            reported = usage.updated_at.isoformat(timespec="seconds")
+        fields = [
+            ("address", _label(mailbox)),
+            ("name", mailbox.name or "-"),
+            ("active", yes_no(mailbox.active)),
+            (
+                "quota",
+                f"{mailbox.quota} bytes ({format_size(mailbox.quota)})"
+                if mailbox.quota
+                else format_size(0),
+            ),
+            ("used", used),
+            ("messages", messages),
+            ("reported", reported),
+            ("format", mailbox.format),
+            ("path", f"{settings.MAILADMIN_MAIL_BASE}/{mailbox.path}"),
+            ("uid", mailbox.uid if mailbox.uid is not None else "(inherited)"),
+            ("gid", mailbox.gid if mailbox.gid is not None else "(inherited)"),
+            ("panel login", yes_no(mailbox.panel_login_enabled)),
+            ("created", mailbox.created_at.isoformat(timespec="seconds")),
+            ("updated", mailbox.updated_at.isoformat(timespec="seconds")),
+        ]
+        width = max(len(label) for label, _value in fields)
+        for label, value in fields:
+            self.stdout.write(f"{label + ':':{width + 1}} {value}")
 
     def handle_passwd(self, options: dict[str, Any]) -> None:
         mailbox = found(mailbox_get, address=options["address"])
