@@ -13,6 +13,8 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     # Mailbox owners' self-service: login with the mail password, password change, forwarding.
     path("me/", include("selfservice.urls")),
+    # Filters and vacation replies: the owner's pages under /me/, an admin's under the mailbox.
+    path("", include("sieve.urls")),
     # CSV import and export, backups.
     path("transfer/", include("transfer.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
