@@ -61,6 +61,7 @@ def panel_target() -> Target:
         password_scheme=default_scheme(),
         recipient_delimiter=settings.MAILADMIN_RECIPIENT_DELIMITER,
         message_size_limit=settings.MAILADMIN_MESSAGE_SIZE_LIMIT,
+        delivery=settings.MAILADMIN_DELIVERY,
     )
 
 
