@@ -6,6 +6,7 @@ per-environment settings modules. With no DATABASE_URL the panel uses an embedde
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -236,6 +237,25 @@ MAILADMIN_TRUSTED_PROXIES = env_list("MAILADMIN_TRUSTED_PROXIES")
 # Where the panel's config page keeps the read-only roles' passwords (.mailadmin-secrets.json,
 # mode 0600); point `manage.py export_maps --out` at the same folder so both agree.
 MAILADMIN_EXPORT_DIR = Path(env("MAILADMIN_EXPORT_DIR") or VAR_DIR / "export")
+
+
+def read_doveadm_api_key() -> str:
+    """MAILADMIN_DOVEADM_API_KEY from the environment, else the key `export_maps
+    --doveadm-port` keeps in MAILADMIN_EXPORT_DIR/.mailadmin-secrets.json (a panel on the
+    mail host, pointed at the export, needs no copy of it)."""
+    if key := env("MAILADMIN_DOVEADM_API_KEY").strip():
+        return key
+    try:
+        kept = json.loads((MAILADMIN_EXPORT_DIR / ".mailadmin-secrets.json").read_text())
+        return str(kept.get("doveadm-api-key", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+# doveadm's HTTP API on the mail host (http://127.0.0.1:8080), which the panel asks for the
+# Sieve scripts mail clients keep over ManageSieve; empty: the pages say it is not set up.
+MAILADMIN_DOVEADM_URL = env("MAILADMIN_DOVEADM_URL").strip()
+MAILADMIN_DOVEADM_API_KEY = read_doveadm_api_key()
 
 # CSV import (docs/import-export.md): files of up to this many rows are checked and imported in
 # the web request, larger ones by `manage.py transfer_worker`; and the largest file accepted.

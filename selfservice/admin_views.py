@@ -21,6 +21,7 @@ from mailboxes.selectors import mailbox_get
 from selfservice import services
 from selfservice.forms import DomainForwardingForm, OwnerAccessForm, PasswordPolicyForm
 from selfservice.models import PasswordPolicy
+from sieve.client_scripts import client_scripts_of
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,9 +44,13 @@ def mailbox_access_view(request: HttpRequest, address: str) -> HttpResponse:
         return redirect_after_post(
             request, reverse("selfservice:admin_mailbox", args=[mailbox.address])
         )
-    return render_page(
-        request, "selfservice/admin_mailbox.html", {"mailbox": mailbox, "form": form}
-    )
+    context = {
+        "mailbox": mailbox,
+        "form": form,
+        # What the owner's mail programs keep over ManageSieve, beside the owner's access.
+        "client_scripts": client_scripts_of(mailbox),
+    }
+    return render_page(request, "selfservice/admin_mailbox.html", context)
 
 
 @require_http_methods(["GET", "POST"])

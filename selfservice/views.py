@@ -29,6 +29,7 @@ from selfservice.session import (
     owner_required,
     remember_owner,
 )
+from sieve.client_scripts import client_scripts_of
 
 
 @sensitive_post_parameters("password")
@@ -83,6 +84,8 @@ def home_view(request: HttpRequest, owner: Mailbox) -> HttpResponse:
         "forwarding": selectors.forwarding_of(owner),
         "aliases": selectors.aliases_delivering_to(owner),
         "alias_domain_addresses": selectors.alias_domain_addresses(owner),
+        # The scripts of the owner's mail programs, as Dovecot lists them (or why it could not).
+        "client_scripts": client_scripts_of(owner),
     }
     return render_page(request, "selfservice/home.html", context)
 
