@@ -250,8 +250,8 @@ class QuotaUsage(models.Model):
     username = models.CharField(max_length=254, primary_key=True)
     bytes = models.BigIntegerField()
     messages = models.BigIntegerField()
-    # The database's own foreign key deletes the row with its mailbox (ON DELETE CASCADE);
-    # DO_NOTHING keeps Django from writing here on a delete.
+    # The database removes the row with its mailbox (mailadmin/contract/usage_table.py);
+    # DO_NOTHING keeps Django from writing here when it deletes one.
     mailbox = models.OneToOneField(
         Mailbox,
         on_delete=models.DO_NOTHING,

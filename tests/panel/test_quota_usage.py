@@ -88,8 +88,8 @@ def test_nothing_in_python_writes_the_table(domain_a: Domain) -> None:
         usage.save()
     with pytest.raises(TypeError, match="Dovecot"):
         usage.delete()
-    # A mailbox deleted by the panel takes its row with it through the database's own
-    # foreign key; Django does not touch the table.
+    # A mailbox deleted by the panel takes its row with it, by the database's own rules;
+    # Django does not touch the table.
     with CaptureQueriesContext(connection) as captured:
         Mailbox.objects.get(local_part="alice", domain=domain_a).delete()
     assert not any("mailadmin_quota_usage" in q["sql"] for q in captured.captured_queries)
