@@ -12,8 +12,10 @@ from mailadmin.contract.queries import LOOKUP_FUNCTIONS
 from mailadmin.contract.target import Target
 from mailadmin.contract.usage_table import TABLE as USAGE_TABLE
 
-# What Dovecot's quota_clone does to the usage table: an upsert per change.
-USAGE_WRITE = "SELECT, INSERT, UPDATE"
+# What Dovecot's quota_clone does to the usage table: an upsert of the figures per change.
+# The columns the triggers derive (mailbox, domain, share of the quota) are not the role's.
+# MariaDB checks UPDATE of every inserted column for INSERT ... ON DUPLICATE KEY UPDATE.
+USAGE_WRITE = "SELECT, INSERT (username, bytes, messages), UPDATE (username, bytes, messages)"
 
 
 def scram_sha_256(password: str, salt_seed: str, iterations: int = 4096) -> str:

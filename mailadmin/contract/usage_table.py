@@ -10,8 +10,13 @@ of the table's owner, what the panel's lists need to find and sort the rows in o
 - permille: bytes per thousand of the mailbox's quota (NULL without a quota), also when the
   quota changes, so that "nearly full" is a range of one index at any size.
 
-The row of a deleted mailbox goes with it (ON DELETE CASCADE); Dovecot writes a new one for a
-new mailbox of the same address. This is the one table a mail-stack role may write (roles.py):
+They run on every insert and update, so these columns always say what the tables say,
+whatever a writer set; the Dovecot role may write only username, bytes and messages anyway
+(roles.py).
+
+The row of a deleted mailbox goes with it (a trigger on mailboxes_mailbox, and on PostgreSQL
+one for TRUNCATE too: a foreign key would make Django's flush refuse to truncate the
+mailboxes); Dovecot writes a new one for a new mailbox of the same address. This is the one table a mail-stack role may write (roles.py):
 the Dovecot role may SELECT, INSERT and UPDATE it, nothing else.
 
 The SQL here is what a fresh migrate makes; contract migration 0006 carries its own copy.
@@ -38,6 +43,20 @@ _ON_QUOTA_PG = f"""CREATE OR REPLACE FUNCTION quotausage_on_quota() RETURNS trig
 BEGIN
     UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN LEAST(bytes * 1000 / NEW.quota, {_CAP}) END
      WHERE mailbox_id = NEW.id;
+    RETURN NULL;
+END
+$body$"""
+
+_ON_DELETE_PG = f"""CREATE OR REPLACE FUNCTION quotausage_on_mailbox_delete() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    DELETE FROM {TABLE} u USING removed r WHERE u.mailbox_id = r.id;
+    RETURN NULL;
+END
+$body$"""
+
+_ON_TRUNCATE_PG = f"""CREATE OR REPLACE FUNCTION quotausage_on_mailbox_truncate() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    TRUNCATE {TABLE};
     RETURN NULL;
 END
 $body$"""
@@ -69,7 +88,7 @@ CREATE: dict[str, list[str]] = {
     username varchar(254) NOT NULL PRIMARY KEY,
     bytes bigint NOT NULL DEFAULT 0,
     messages bigint NOT NULL DEFAULT 0,
-    mailbox_id bigint NULL UNIQUE REFERENCES mailboxes_mailbox (id) ON DELETE CASCADE,
+    mailbox_id bigint NULL UNIQUE,
     domain_id bigint NULL,
     permille integer NULL,
     updated_at timestamp with time zone NOT NULL DEFAULT now()
@@ -78,10 +97,16 @@ CREATE: dict[str, list[str]] = {
         f"CREATE INDEX quota_usage_by_permille ON {TABLE} (permille)",
         _RESOLVE_PG,
         "REVOKE ALL ON FUNCTION quotausage_resolve() FROM PUBLIC",
-        f"CREATE TRIGGER quotausage_resolve BEFORE INSERT OR UPDATE OF bytes, messages ON {TABLE} FOR EACH ROW EXECUTE FUNCTION quotausage_resolve()",
+        f"CREATE TRIGGER quotausage_resolve BEFORE INSERT OR UPDATE ON {TABLE} FOR EACH ROW EXECUTE FUNCTION quotausage_resolve()",
         _ON_QUOTA_PG,
         "REVOKE ALL ON FUNCTION quotausage_on_quota() FROM PUBLIC",
         "CREATE TRIGGER quotausage_on_quota AFTER UPDATE OF quota ON mailboxes_mailbox FOR EACH ROW WHEN ((new.quota IS DISTINCT FROM old.quota)) EXECUTE FUNCTION quotausage_on_quota()",
+        _ON_DELETE_PG,
+        "REVOKE ALL ON FUNCTION quotausage_on_mailbox_delete() FROM PUBLIC",
+        "CREATE TRIGGER quotausage_on_mailbox_delete AFTER DELETE ON mailboxes_mailbox REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION quotausage_on_mailbox_delete()",
+        _ON_TRUNCATE_PG,
+        "REVOKE ALL ON FUNCTION quotausage_on_mailbox_truncate() FROM PUBLIC",
+        "CREATE TRIGGER quotausage_on_mailbox_truncate AFTER TRUNCATE ON mailboxes_mailbox FOR EACH STATEMENT EXECUTE FUNCTION quotausage_on_mailbox_truncate()",
     ],
     "mysql": [
         f"""CREATE TABLE {TABLE} (
@@ -93,19 +118,19 @@ CREATE: dict[str, list[str]] = {
     permille integer NULL,
     updated_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     KEY quota_usage_by_domain (domain_id, bytes),
-    KEY quota_usage_by_permille (permille),
-    CONSTRAINT quota_usage_mailbox FOREIGN KEY (mailbox_id) REFERENCES mailboxes_mailbox (id) ON DELETE CASCADE
+    KEY quota_usage_by_permille (permille)
 )""",
         f"CREATE TRIGGER quotausage_on_insert BEFORE INSERT ON {TABLE} FOR EACH ROW {_MYSQL_RESOLVE_BODY}",
         f"CREATE TRIGGER quotausage_on_update BEFORE UPDATE ON {TABLE} FOR EACH ROW {_MYSQL_RESOLVE_BODY}",
         f"CREATE TRIGGER quotausage_on_quota AFTER UPDATE ON mailboxes_mailbox FOR EACH ROW UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN LEAST(bytes * 1000 DIV NEW.quota, {_CAP}) END WHERE mailbox_id = NEW.id AND NEW.quota <> OLD.quota",
+        f"CREATE TRIGGER quotausage_on_mailbox_delete AFTER DELETE ON mailboxes_mailbox FOR EACH ROW DELETE FROM {TABLE} WHERE mailbox_id = OLD.id",
     ],
     "sqlite": [
         f"""CREATE TABLE {TABLE} (
     username varchar(254) NOT NULL PRIMARY KEY,
     bytes integer NOT NULL DEFAULT 0,
     messages integer NOT NULL DEFAULT 0,
-    mailbox_id integer NULL UNIQUE REFERENCES mailboxes_mailbox (id) ON DELETE CASCADE,
+    mailbox_id integer NULL UNIQUE,
     domain_id integer NULL,
     permille integer NULL,
     updated_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP
@@ -115,6 +140,7 @@ CREATE: dict[str, list[str]] = {
         f"CREATE TRIGGER quotausage_on_insert AFTER INSERT ON {TABLE} FOR EACH ROW {_SQLITE_RESOLVE_BODY}",
         f"CREATE TRIGGER quotausage_on_update AFTER UPDATE OF bytes, messages ON {TABLE} FOR EACH ROW {_SQLITE_RESOLVE_BODY}",
         f"CREATE TRIGGER quotausage_on_quota AFTER UPDATE OF quota ON mailboxes_mailbox FOR EACH ROW WHEN NEW.quota <> OLD.quota BEGIN UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN MIN(bytes * 1000 / NEW.quota, {_CAP}) END WHERE mailbox_id = NEW.id; END",
+        f"CREATE TRIGGER quotausage_on_mailbox_delete AFTER DELETE ON mailboxes_mailbox FOR EACH ROW BEGIN DELETE FROM {TABLE} WHERE mailbox_id = OLD.id; END",
     ],
 }
 
@@ -122,15 +148,21 @@ DROP: dict[str, list[str]] = {
     "postgresql": [
         "DROP TRIGGER IF EXISTS quotausage_on_quota ON mailboxes_mailbox",
         "DROP FUNCTION IF EXISTS quotausage_on_quota()",
+        "DROP TRIGGER IF EXISTS quotausage_on_mailbox_delete ON mailboxes_mailbox",
+        "DROP FUNCTION IF EXISTS quotausage_on_mailbox_delete()",
+        "DROP TRIGGER IF EXISTS quotausage_on_mailbox_truncate ON mailboxes_mailbox",
+        "DROP FUNCTION IF EXISTS quotausage_on_mailbox_truncate()",
         f"DROP TABLE IF EXISTS {TABLE}",
         "DROP FUNCTION IF EXISTS quotausage_resolve()",
     ],
     "mysql": [
         "DROP TRIGGER IF EXISTS quotausage_on_quota",
+        "DROP TRIGGER IF EXISTS quotausage_on_mailbox_delete",
         f"DROP TABLE IF EXISTS {TABLE}",
     ],
     "sqlite": [
         "DROP TRIGGER IF EXISTS quotausage_on_quota",
+        "DROP TRIGGER IF EXISTS quotausage_on_mailbox_delete",
         f"DROP TABLE IF EXISTS {TABLE}",
     ],
 }

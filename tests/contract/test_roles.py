@@ -209,6 +209,22 @@ def test_dovecot_role_cannot_delete_the_usage(server_world: World, statement: st
         run(server_world, DOVECOT_ROLE, statement)
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE mailadmin_quota_usage SET mailbox_id = NULL",
+        "UPDATE mailadmin_quota_usage SET domain_id = 1, permille = 1",
+        "INSERT INTO mailadmin_quota_usage (username, bytes, mailbox_id) VALUES ('x@y.z', 1, 1)",
+    ],
+)
+def test_dovecot_role_cannot_write_what_the_triggers_derive(
+    server_world: World, statement: str
+) -> None:
+    run(server_world, DOVECOT_ROLE, _usage_upsert(server_world, "alice@example.com", 10))
+    with pytest.raises(Refused):
+        run(server_world, DOVECOT_ROLE, statement)
+
+
 def test_postfix_role_cannot_write_the_usage(server_world: World) -> None:
     with pytest.raises(Refused):
         run(server_world, POSTFIX_ROLE, _usage_upsert(server_world, "alice@example.com", 1))

@@ -143,6 +143,30 @@ def test_usage_in_the_database_equals_what_dovecot_counts(quota_stack: MailStack
     assert doveadm_quota(stack, "usage@plain.example")["STORAGE"][0] == kib(after[0])
 
 
+PANEL_PAGE = """
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+user, _ = get_user_model().objects.get_or_create(username="e2e-admin", is_superuser=True)
+client = Client(HTTP_HOST="localhost")
+client.force_login(user)
+page = client.get(reverse("mailboxes:mailbox_list", args=["plain.example"]) + "?q=usage")
+assert page.status_code == 200, page.status_code
+print(page.content.decode())
+"""
+
+
+def test_the_panel_shows_the_figure_dovecot_wrote(quota_stack: MailStack) -> None:
+    from mailadmin.sizes import format_used
+
+    used, _, permille = wait_usage(quota_stack, "usage@plain.example", 2)
+    assert permille is not None
+    body = quota_stack.db.python(PANEL_PAGE).stdout
+    figures = body[body.index('<span class="figures">') :][:200]
+    assert format_used(used) in figures, figures
+    assert f"({permille // 10}%)" in figures, figures
+
+
 def test_the_cli_shows_the_usage_dovecot_wrote(quota_stack: MailStack) -> None:
     used = wait_usage(quota_stack, "roomy@example.com", 1)[0]
     result = quota_stack.db.python(

@@ -1,7 +1,8 @@
 """Dovecot delivers: quota usage written back, the panel's Sieve scripts, the owner's language.
 
 - mailadmin_quota_usage (new table): Dovecot's quota_clone writes each user's used bytes and
-  messages; triggers add the mailbox, its domain and the share of its quota
+  messages; triggers add the mailbox, its domain and the share of its quota, and remove the
+  row with its mailbox
   (mailadmin/contract/usage_table.py). The only table a mail-stack role may write: run
   roles.sql again after this migration (docs/operators.md).
 - mailadmin_dovecot_sieve (new view): the panel's Sieve script of every mailbox, for
@@ -28,9 +29,7 @@ FORWARD: dict[str, list[str]] = {
         "    permille integer NULL,\n"
         "    updated_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),\n"
         "    KEY quota_usage_by_domain (domain_id, bytes),\n"
-        "    KEY quota_usage_by_permille (permille),\n"
-        "    CONSTRAINT quota_usage_mailbox FOREIGN KEY (mailbox_id) REFERENCES "
-        "mailboxes_mailbox (id) ON DELETE CASCADE\n"
+        "    KEY quota_usage_by_permille (permille)\n"
         ")",
         "CREATE TRIGGER quotausage_on_insert BEFORE INSERT ON mailadmin_quota_usage FOR EACH "
         "ROW BEGIN\n"
@@ -61,6 +60,8 @@ FORWARD: dict[str, list[str]] = {
         "CREATE TRIGGER quotausage_on_quota AFTER UPDATE ON mailboxes_mailbox FOR EACH ROW "
         "UPDATE mailadmin_quota_usage SET permille = CASE WHEN NEW.quota > 0 THEN LEAST(bytes * "
         "1000 DIV NEW.quota, 1000000) END WHERE mailbox_id = NEW.id AND NEW.quota <> OLD.quota",
+        "CREATE TRIGGER quotausage_on_mailbox_delete AFTER DELETE ON mailboxes_mailbox FOR EACH "
+        "ROW DELETE FROM mailadmin_quota_usage WHERE mailbox_id = OLD.id",
         "CREATE OR REPLACE SQL SECURITY DEFINER VIEW mailadmin_dovecot_sieve AS\n"
         "SELECT l.username AS username, 'panel' AS name,\n"
         "       COALESCE(s.data_id, 'default-1') AS data_id,\n"
@@ -81,8 +82,7 @@ FORWARD: dict[str, list[str]] = {
         "    username varchar(254) NOT NULL PRIMARY KEY,\n"
         "    bytes bigint NOT NULL DEFAULT 0,\n"
         "    messages bigint NOT NULL DEFAULT 0,\n"
-        "    mailbox_id bigint NULL UNIQUE REFERENCES mailboxes_mailbox (id) ON DELETE "
-        "CASCADE,\n"
+        "    mailbox_id bigint NULL UNIQUE,\n"
         "    domain_id bigint NULL,\n"
         "    permille integer NULL,\n"
         "    updated_at timestamp with time zone NOT NULL DEFAULT now()\n"
@@ -103,7 +103,7 @@ FORWARD: dict[str, list[str]] = {
         "END\n"
         "$body$",
         "REVOKE ALL ON FUNCTION quotausage_resolve() FROM PUBLIC",
-        "CREATE TRIGGER quotausage_resolve BEFORE INSERT OR UPDATE OF bytes, messages ON "
+        "CREATE TRIGGER quotausage_resolve BEFORE INSERT OR UPDATE ON "
         "mailadmin_quota_usage FOR EACH ROW EXECUTE FUNCTION quotausage_resolve()",
         "CREATE OR REPLACE FUNCTION quotausage_on_quota() RETURNS trigger LANGUAGE plpgsql "
         "AS $body$\n"
@@ -118,6 +118,28 @@ FORWARD: dict[str, list[str]] = {
         "CREATE TRIGGER quotausage_on_quota AFTER UPDATE OF quota ON mailboxes_mailbox FOR "
         "EACH ROW WHEN ((new.quota IS DISTINCT FROM old.quota)) EXECUTE FUNCTION "
         "quotausage_on_quota()",
+        "CREATE OR REPLACE FUNCTION quotausage_on_mailbox_delete() RETURNS trigger "
+        "LANGUAGE plpgsql AS $body$\n"
+        "BEGIN\n"
+        "    DELETE FROM mailadmin_quota_usage u USING removed r WHERE u.mailbox_id = "
+        "r.id;\n"
+        "    RETURN NULL;\n"
+        "END\n"
+        "$body$",
+        "REVOKE ALL ON FUNCTION quotausage_on_mailbox_delete() FROM PUBLIC",
+        "CREATE TRIGGER quotausage_on_mailbox_delete AFTER DELETE ON mailboxes_mailbox "
+        "REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION "
+        "quotausage_on_mailbox_delete()",
+        "CREATE OR REPLACE FUNCTION quotausage_on_mailbox_truncate() RETURNS trigger "
+        "LANGUAGE plpgsql AS $body$\n"
+        "BEGIN\n"
+        "    TRUNCATE mailadmin_quota_usage;\n"
+        "    RETURN NULL;\n"
+        "END\n"
+        "$body$",
+        "REVOKE ALL ON FUNCTION quotausage_on_mailbox_truncate() FROM PUBLIC",
+        "CREATE TRIGGER quotausage_on_mailbox_truncate AFTER TRUNCATE ON mailboxes_mailbox "
+        "FOR EACH STATEMENT EXECUTE FUNCTION quotausage_on_mailbox_truncate()",
         "CREATE OR REPLACE VIEW mailadmin_dovecot_sieve AS\n"
         "SELECT l.username AS username, 'panel' AS name,\n"
         "       COALESCE(s.data_id, 'default-1') AS data_id,\n"
@@ -139,6 +161,7 @@ BACKWARD: dict[str, list[str]] = {
         "DROP VIEW IF EXISTS mailadmin_dovecot_owner",
         "DROP VIEW IF EXISTS mailadmin_dovecot_sieve",
         "DROP TRIGGER IF EXISTS quotausage_on_quota",
+        "DROP TRIGGER IF EXISTS quotausage_on_mailbox_delete",
         "DROP TABLE IF EXISTS mailadmin_quota_usage",
     ],
     "postgresql": [
@@ -146,6 +169,10 @@ BACKWARD: dict[str, list[str]] = {
         "DROP VIEW IF EXISTS mailadmin_dovecot_sieve",
         "DROP TRIGGER IF EXISTS quotausage_on_quota ON mailboxes_mailbox",
         "DROP FUNCTION IF EXISTS quotausage_on_quota()",
+        "DROP TRIGGER IF EXISTS quotausage_on_mailbox_delete ON mailboxes_mailbox",
+        "DROP FUNCTION IF EXISTS quotausage_on_mailbox_delete()",
+        "DROP TRIGGER IF EXISTS quotausage_on_mailbox_truncate ON mailboxes_mailbox",
+        "DROP FUNCTION IF EXISTS quotausage_on_mailbox_truncate()",
         "DROP TABLE IF EXISTS mailadmin_quota_usage",
         "DROP FUNCTION IF EXISTS quotausage_resolve()",
     ],
@@ -155,7 +182,7 @@ SQLITE_FORWARD: list[str] = [
     "    username varchar(254) NOT NULL PRIMARY KEY,\n"
     "    bytes integer NOT NULL DEFAULT 0,\n"
     "    messages integer NOT NULL DEFAULT 0,\n"
-    "    mailbox_id integer NULL UNIQUE REFERENCES mailboxes_mailbox (id) ON DELETE CASCADE,\n"
+    "    mailbox_id integer NULL UNIQUE,\n"
     "    domain_id integer NULL,\n"
     "    permille integer NULL,\n"
     "    updated_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP\n"
@@ -165,6 +192,7 @@ SQLITE_FORWARD: list[str] = [
 ]
 SQLITE_BACKWARD: list[str] = [
     "DROP TRIGGER IF EXISTS quotausage_on_quota",
+    "DROP TRIGGER IF EXISTS quotausage_on_mailbox_delete",
     "DROP TABLE IF EXISTS mailadmin_quota_usage",
 ]
 
