@@ -1,4 +1,5 @@
-"""The owner's overview of their filters and vacation reply (selfservice's home page)."""
+"""What the owner's home page (selfservice/home.html) shows of their filters and vacation
+reply: `{% sieve_summary owner as sieve %}`."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from sieve.selectors import filter_rules_of, vacation_of
 register = template.Library()
 
 
-@register.inclusion_tag("sieve/_summary.html")
+@register.simple_tag
 def sieve_summary(mailbox: Mailbox) -> dict[str, Any]:
-    """Whether the reply is on and between which days, and how many rules there are."""
+    """`vacation`: the reply when it is on, else None; `ended`: on, but past its last day (it
+    answers nobody any more); `rules`: how many filter rules there are."""
     vacation = vacation_of(mailbox)
     if vacation is not None and not vacation.enabled:
         vacation = None
-    # A reply still on after its last day answers nobody any more: say so.
     end = vacation.end if vacation is not None else None
     return {
         "vacation": vacation,
