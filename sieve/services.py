@@ -443,3 +443,49 @@ def filter_rule_move(
     )
     script_publish(mailbox=locked)
     return row
+
+
+# --- a restore ----------------------------------------------------------------------------------
+# A restore (transfer/backup.py) brings rows back as they were stored, with their keys and
+# times, and audits nothing (it brings the audit log back as it was). These are the rules of
+# every writer for such rows; the cleaned values are written back into the row, as a write
+# through the functions above would store them. The caller saves the rows and then publishes
+# the mailbox's script.
+
+
+def vacation_check_stored(*, vacation: Vacation) -> None:
+    """Every rule of a reply (rules.clean_vacation) but "the last day has not passed": that one
+    binds switching a reply on, and a reply switched on may have run out since (its script
+    sends nothing after its last day), so a backup holds such replies."""
+    fields = rules.clean_vacation(
+        subject=vacation.subject,
+        body=vacation.body,
+        days=vacation.days,
+        start=vacation.start,
+        end=vacation.end,
+        addresses=vacation.addresses,
+        answerable=answerable_addresses(vacation.mailbox),
+        today=timezone.localdate(),
+        enabled=False,
+    )
+    for name, value in asdict(fields).items():
+        setattr(vacation, name, value)
+
+
+def filter_rule_check_stored(*, rule: FilterRule, earlier: list[FilterRule]) -> None:
+    """Every rule of a filter rule: the rule limit, rules.clean_rule and the forwarding policy
+    over this and the `earlier` rules of its mailbox (checked already, in order)."""
+    rules.check_room_for_rule(len(earlier))
+    fields = rules.clean_rule(
+        condition=rule.condition,
+        match=rule.match,
+        value=rule.value,
+        action=rule.action,
+        header_name=rule.header_name,
+        folder=rule.folder,
+        forward_to=rule.forward_to,
+        keep_copy=rule.keep_copy,
+    )
+    _check_forwarding(rule.mailbox, fields, earlier)
+    for name, value in asdict(fields).items():
+        setattr(rule, name, value)

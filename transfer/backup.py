@@ -6,7 +6,15 @@ app) with natural keys for content types and permissions, inside a small envelop
 format. Primary keys and timestamps are kept, so a restore gives back the same database.
 
 Left out: sessions, the admin's own log, content types and permissions (migrate makes them),
-and import jobs (they may hold clear passwords and mean nothing elsewhere).
+import jobs (they may hold clear passwords and mean nothing elsewhere) and, since version 2,
+the mailboxes' Sieve scripts (derived from their settings: the restore publishes them again).
+
+A mailbox's mail settings (vacation reply, filter rules, spam to Junk) are restored after every
+other row, each checked by the sieve services' rules for every writer (a row that breaks one is
+refused like any other bad row), and each such mailbox's script is then published, so that
+Dovecot runs the same rules as before. The owner's language is set on the login row the
+database's triggers made for the mailbox; the backup's username is the triggers' too, and
+not restored. A restore audits nothing: it brings the audit log back as it was.
 """
 
 from __future__ import annotations
@@ -18,21 +26,32 @@ from itertools import chain
 from typing import IO, Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
+from django.core.serializers.base import DeserializedObject
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from mailboxes.models import Mailbox, MailboxLogin
 from mailboxes.storage import stored_path_problems
+from sieve import services as sieve_services
+from sieve.models import FilterRule, SieveScript, SieveSettings, Vacation
 
 FORMAT = "mailadmin-backup"
-VERSION = 1
+# 2: no Sieve scripts (a restore of version 1 skips them and publishes them again as well).
+VERSION = 2
+READABLE = (1, 2)
 _SKIPPED_APPS = {"contenttypes", "sessions", "transfer"}
 # DomainUsage is derived: the database's triggers rebuild it as the restore inserts the domains,
-# mailboxes and aliases; restoring the saved counts on top would count every row twice.
-_SKIPPED_MODELS = {"auth.permission", "domains.domainusage"}
+# mailboxes and aliases; restoring the saved counts on top would count every row twice. So is a
+# SieveScript, rendered from the mailbox's settings by the code that reads this backup.
+_SKIPPED_MODELS = {"auth.permission", "domains.domainusage", "sieve.sievescript"}
+_SETTINGS_MODELS = (SieveSettings, Vacation, FilterRule)
+# The owners' languages a login may have: "" is English.
+LANGUAGES = ("", *(code for code, _name in settings.LANGUAGES if code != "en"))
 # Rows that migrate itself may create; a restore replaces them.
 _MAY_EXIST = {"domains.serversettings"}
 
@@ -101,9 +120,10 @@ def read_backup(stream: IO[str]) -> dict[str, Any]:
         raise RestoreError(f"not a JSON file: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RestoreError(f"not a {FORMAT} file")
-    if data.get("version") != VERSION:
+    if data.get("version") not in READABLE:
         raise RestoreError(
-            f"backup version {data.get('version')!r}: this mailadmin reads {VERSION}"
+            f"backup version {data.get('version')!r}: this mailadmin reads "
+            + " and ".join(map(str, READABLE))
         )
     return data
 
@@ -126,6 +146,97 @@ def _check_fields(obj: models.Model) -> None:
         raise RestoreError(f"{obj._meta.label_lower} {obj.pk}: {exc.messages}") from None
 
 
+def _label(obj: models.Model) -> str:
+    return f"{obj._meta.label_lower} {obj.pk}"
+
+
+def _save(item: DeserializedObject) -> None:
+    try:
+        item.save()
+    except IntegrityError as exc:
+        # The transaction is lost either way: nothing is restored.
+        raise RestoreError(f"{_label(item.object)}: the database refused it ({exc})") from None
+
+
+def _reasons(exc: ValidationError) -> str:
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    return "; ".join(
+        f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+        for field, messages in exc.message_dict.items()
+    )
+
+
+def _restore_languages(logins: list[models.Model]) -> None:
+    """The owners' languages onto the login rows the triggers made with the mailboxes ("",
+    English, is what they made)."""
+    chosen: dict[str, list[Any]] = {}
+    for login in logins:
+        assert isinstance(login, MailboxLogin)
+        if login.language not in LANGUAGES:
+            raise RestoreError(
+                f"{_label(login)}: language {login.language!r} is none of "
+                + ", ".join(repr(code) for code in LANGUAGES)
+            )
+        if login.language:
+            chosen.setdefault(login.language, []).append(login.pk)
+    for language, pks in chosen.items():
+        for start in range(0, len(pks), 1000):
+            batch = pks[start : start + 1000]
+            found = MailboxLogin.objects.filter(pk__in=batch).update(language=language)
+            if found != len(set(batch)):
+                raise RestoreError(
+                    f"mailboxes.mailboxlogin: language {language!r} for a missing mailbox"
+                )
+
+
+def _restore_mail_settings(items: list[DeserializedObject]) -> set[type[models.Model]]:
+    """Check each mailbox's settings with the sieve services' rules, save them, and publish
+    the mailbox's script. No lock: until the restore commits, no one else sees its rows."""
+    mailboxes = Mailbox.objects.select_related("domain").in_bulk(
+        {item.object.mailbox_id for item in items}  # type: ignore[attr-defined]
+    )
+    rules: dict[int, list[DeserializedObject]] = {}
+    for item in items:
+        obj = item.object
+        mailbox = mailboxes.get(obj.mailbox_id)  # type: ignore[attr-defined]
+        if mailbox is None:
+            raise RestoreError(f"{_label(obj)}: no such mailbox")
+        obj.mailbox = mailbox  # type: ignore[attr-defined]
+        _check_fields(obj)
+        if isinstance(obj, FilterRule):
+            rules.setdefault(mailbox.pk, []).append(item)
+            continue
+        if isinstance(obj, Vacation):
+            if not isinstance(obj.addresses, list) or not all(
+                isinstance(address, str) for address in obj.addresses
+            ):
+                raise RestoreError(f"{_label(obj)}: addresses: not a list of addresses")
+            try:
+                sieve_services.vacation_check_stored(vacation=obj)
+            except ValidationError as exc:
+                raise RestoreError(f"{_label(obj)} ({mailbox.address}): {_reasons(exc)}") from None
+        _save(item)
+    for mailbox_rules in rules.values():
+        ordered = sorted(mailbox_rules, key=lambda item: item.object.position)  # type: ignore[attr-defined]
+        earlier: list[FilterRule] = []
+        for position, item in enumerate(ordered):
+            rule = item.object
+            assert isinstance(rule, FilterRule)
+            where = f"{_label(rule)} ({rule.mailbox.address}, rule {position + 1})"
+            if rule.position != position:
+                raise RestoreError(f"{where}: the mailbox's rules are not at 0, 1, 2, ...")
+            try:
+                sieve_services.filter_rule_check_stored(rule=rule, earlier=earlier)
+            except ValidationError as exc:
+                raise RestoreError(f"{where}: {_reasons(exc)}") from None
+            _save(item)
+            earlier.append(rule)
+    for mailbox in mailboxes.values():
+        sieve_services.script_publish(mailbox=mailbox)
+    return {type(item.object) for item in items}
+
+
 def restore(data: dict[str, Any]) -> int:
     """Load a backup into an empty database, all or nothing; returns the number of objects."""
     occupied = _not_empty()
@@ -135,22 +246,31 @@ def restore(data: dict[str, Any]) -> int:
         )
     count = 0
     touched: set[type[models.Model]] = set()
+    logins: list[models.Model] = []
+    mail_settings: list[DeserializedObject] = []
     with transaction.atomic():
         for item in serializers.deserialize(
             "python", data["objects"], handle_forward_references=True
         ):
-            _check_fields(item.object)
-            try:
-                item.save()
-            except IntegrityError as exc:
-                # The transaction is lost either way: nothing is restored.
-                label = f"{item.object._meta.label_lower} {item.object.pk}"
-                raise RestoreError(f"{label}: the database refused it ({exc})") from None
-            touched.add(type(item.object))
+            obj = item.object
+            if isinstance(obj, SieveScript):
+                continue  # version 1: published again below
             count += 1
+            if isinstance(obj, MailboxLogin):
+                logins.append(obj)
+                continue
+            if isinstance(obj, _SETTINGS_MODELS):
+                # After every other row: their rules read the mailbox's aliases.
+                mail_settings.append(item)
+                continue
+            _check_fields(obj)
+            _save(item)
+            touched.add(type(obj))
         problems = stored_path_problems()
         if problems:
             raise RestoreError("mailbox paths break the path rule: " + "; ".join(problems))
+        _restore_languages(logins)
+        touched |= _restore_mail_settings(mail_settings)
         statements = connection.ops.sequence_reset_sql(no_style(), sorted(touched, key=str))
         with connection.cursor() as cursor:
             for sql in statements:

@@ -37,7 +37,7 @@ def _objects(db: ContractDB, path: Path) -> list[dict[str, object]]:
     db.manage("backup", "--out", str(path))
     assert path.stat().st_mode & 0o777 == 0o600  # it holds password hashes
     data = json.loads(path.read_text())
-    assert data["format"] == "mailadmin-backup" and data["version"] == 1
+    assert data["format"] == "mailadmin-backup" and data["version"] == 2
     return data["objects"]
 
 
