@@ -238,3 +238,23 @@ def check_self_destination(
             _("%(address)s cannot point to itself unless it is a mailbox.") % {"address": address},
             "self",
         )
+
+
+def owner_languages() -> tuple[str, ...]:
+    """The languages an owner's login may keep for what Dovecot writes to them (quota
+    warnings): "" is English, the default; the others are the panel's languages."""
+    from django.conf import settings
+
+    return ("", *(code for code, _name in settings.LANGUAGES if code != "en"))
+
+
+def check_owner_language(language: str) -> str:
+    """The stored form of a language code ("en" and "" are both English), or an error."""
+    code = "" if language in ("", "en") else language
+    if code not in owner_languages():
+        raise ValidationError(
+            _("%(language)s is not one of the panel's languages."),
+            code="unknown_language",
+            params={"language": language},
+        )
+    return code

@@ -31,7 +31,7 @@ from mailboxes.alias_services import (
 from mailboxes.locks import hosted_domain_for_update, mailbox_for_update, usage
 from mailboxes.loops import alias_expansion_problems, aliases_pointing_at, describe, visible_to
 from mailboxes.maildirs import awaiting_archive_error, homes_awaiting_archive
-from mailboxes.models import Mailbox, StorageFormat
+from mailboxes.models import Mailbox, MailboxLogin, StorageFormat
 from mailboxes.paths import canonical_path
 from mailboxes.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password
 from mailboxes.storage import check_owner_ids, path_conflict
@@ -50,6 +50,7 @@ __all__ = [
     "mailbox_delete",
     "mailbox_rehash_password",
     "mailbox_set_active",
+    "mailbox_set_language",
     "mailbox_set_password",
     "mailbox_update",
 ]
@@ -217,6 +218,14 @@ def mailbox_update(
     changed = diff(before, {field: getattr(mailbox, field) for field in watched})
     record_changes(actor=actor, obj=mailbox, domain=mailbox.domain.name, changes=changed)
     return mailbox
+
+
+def mailbox_set_language(*, mailbox: Mailbox, language: str) -> None:
+    """Keep the language the owner uses the panel in on their login row, for the quota
+    warnings Dovecot writes them (mailadmin_dovecot_owner). A preference of the owner's, set
+    as they use the panel: not audited, and no write when it is already the one kept."""
+    code = rules.check_owner_language(language)
+    MailboxLogin.objects.filter(mailbox=mailbox).exclude(language=code).update(language=code)
 
 
 def mailbox_set_active(*, actor: Actor, mailbox: Mailbox, active: bool) -> Mailbox:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -19,6 +20,7 @@ from mailadmin.rendering import add_service_errors, redirect_after_post, render_
 from mailadmin.sizes import format_size
 from mailboxes.display import usage_of
 from mailboxes.models import Mailbox
+from mailboxes.services import mailbox_set_language
 from selfservice import selectors, services
 from selfservice.forms import ForwardingForm, OwnerLoginForm, PasswordChangeForm
 from selfservice.models import PasswordPolicy
@@ -60,6 +62,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
         else:
             login_owner(request, mailbox)
+            # The quota warnings Dovecot writes them come in the language they log in with.
+            mailbox_set_language(mailbox=mailbox, language=get_language())
             if mailbox.must_change_password:
                 messages.info(
                     request, _("Your mail administrator asks you to choose a new password.")

@@ -26,7 +26,6 @@ from itertools import chain
 from typing import IO, Any
 
 from django.apps import apps
-from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
@@ -36,6 +35,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from mailboxes.models import Mailbox, MailboxLogin
+from mailboxes.rules import owner_languages
 from mailboxes.storage import stored_path_problems
 from sieve import services as sieve_services
 from sieve.models import FilterRule, SieveScript, SieveSettings, Vacation
@@ -50,8 +50,6 @@ _SKIPPED_APPS = {"contenttypes", "sessions", "transfer"}
 # SieveScript, rendered from the mailbox's settings by the code that reads this backup.
 _SKIPPED_MODELS = {"auth.permission", "domains.domainusage", "sieve.sievescript"}
 _SETTINGS_MODELS = (SieveSettings, Vacation, FilterRule)
-# The owners' languages a login may have: "" is English.
-LANGUAGES = ("", *(code for code, _name in settings.LANGUAGES if code != "en"))
 # Rows that migrate itself may create; a restore replaces them.
 _MAY_EXIST = {"domains.serversettings"}
 
@@ -173,10 +171,10 @@ def _restore_languages(logins: list[models.Model]) -> None:
     chosen: dict[str, list[Any]] = {}
     for login in logins:
         assert isinstance(login, MailboxLogin)
-        if login.language not in LANGUAGES:
+        if login.language not in owner_languages():
             raise RestoreError(
                 f"{_label(login)}: language {login.language!r} is none of "
-                + ", ".join(repr(code) for code in LANGUAGES)
+                + ", ".join(repr(code) for code in owner_languages())
             )
         if login.language:
             chosen.setdefault(login.language, []).append(login.pk)

@@ -177,11 +177,11 @@ def _usage_upsert(world: World, username: str, used: int) -> str:
     """The statement Dovecot's quota_clone makes through the SQL dict."""
     if world.dialect == "pgsql":
         return (
-            "INSERT INTO mailadmin_quota_usage (username, bytes) VALUES"
+            "INSERT INTO mailadmin_quota_usage (username, bytes) VALUES"  # noqa: S608 - test constants
             f" ('{username}', {used}) ON CONFLICT (username) DO UPDATE SET bytes = EXCLUDED.bytes"
         )
     return (
-        "INSERT INTO mailadmin_quota_usage (username, bytes) VALUES"
+        "INSERT INTO mailadmin_quota_usage (username, bytes) VALUES"  # noqa: S608 - test constants
         f" ('{username}', {used}) ON DUPLICATE KEY UPDATE bytes = VALUES(bytes)"
     )
 

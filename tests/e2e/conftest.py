@@ -331,7 +331,7 @@ class MailStack:
             f for sub in ("new", "cur") if (path / sub).is_dir() for f in (path / sub).iterdir()
         ]
         return [
-            email.message_from_bytes(f.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
             for f in sorted(files)
         ]
 

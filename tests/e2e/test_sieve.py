@@ -125,7 +125,7 @@ def replies_to(stack: MailStack, sender: str, settle: float = 1.0) -> list[Email
             check=True,
             timeout=30,
         ).stdout
-        found.append(BytesParser(policy=default_policy).parsebytes(raw))  # type: ignore[arg-type]
+        found.append(BytesParser(policy=default_policy).parsebytes(raw))
     return found
 
 

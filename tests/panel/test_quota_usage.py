@@ -67,7 +67,7 @@ def test_triggers_resolve_a_report_and_the_model_reads_it(domain_a: Domain) -> N
     set_quota("alice@a.example", 2 * GiB)
     report("alice@a.example", GiB + GiB // 2, 120)
     usage = QuotaUsage.objects.select_related("mailbox").get(username="alice@a.example")
-    assert usage.mailbox.local_part == "alice"
+    assert usage.mailbox is not None and usage.mailbox.local_part == "alice"
     assert usage.domain_id == domain_a.pk
     assert (usage.bytes, usage.messages, usage.permille, usage.percent) == (
         3 * GiB // 2,
@@ -75,6 +75,7 @@ def test_triggers_resolve_a_report_and_the_model_reads_it(domain_a: Domain) -> N
         750,
         75,
     )
+    assert usage.mailbox_id is not None
     assert Mailbox.objects.get(pk=usage.mailbox_id).quota_usage == usage
     # The quota changes: the trigger computes permille again.
     set_quota("alice@a.example", 0)
