@@ -85,6 +85,27 @@ def _label(mailbox: Mailbox, *, by_owner: bool, actor_label: str) -> str:
     return mailbox.address if by_owner else actor_label
 
 
+def _record(
+    actor: Actor,
+    locked: Mailbox,
+    action: str,
+    obj: Any,
+    changes: dict[str, Any],
+    *,
+    by_owner: bool,
+    actor_label: str,
+) -> None:
+    """One audit entry of a write to the mailbox's mail settings, under its domain."""
+    record(
+        actor=actor,
+        actor_label=_label(locked, by_owner=by_owner, actor_label=actor_label),
+        action=action,
+        obj=obj,
+        domain=locked.domain.name,
+        changes=changes,
+    )
+
+
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -150,30 +171,15 @@ def vacation_set(
     vacation.end = fields.end
     vacation.addresses = fields.addresses
     vacation.save()
-    label = _label(locked, by_owner=by_owner, actor_label=actor_label)
     after = _vacation_audit(vacation)
-    if not before:
-        record(
-            actor=actor,
-            actor_label=label,
-            action="create",
-            obj=vacation,
-            domain=locked.domain.name,
-            changes=after,
+    changes = after if not before else diff(before, after)
+    if before and old_body != vacation.body:
+        changes["body"] = "changed"
+    if changes:
+        action = "update" if before else "create"
+        _record(
+            actor, locked, action, vacation, changes, by_owner=by_owner, actor_label=actor_label
         )
-    else:
-        changes = diff(before, after)
-        if old_body != vacation.body:
-            changes["body"] = "changed"
-        if changes:
-            record(
-                actor=actor,
-                actor_label=label,
-                action="update",
-                obj=vacation,
-                domain=locked.domain.name,
-                changes=changes,
-            )
     script_publish(mailbox=locked)
     return vacation
 
@@ -190,13 +196,14 @@ def vacation_off(
     vacation.mailbox = locked
     vacation.enabled = False
     vacation.save(update_fields=["enabled", "updated_at"])
-    record(
-        actor=actor,
-        actor_label=_label(locked, by_owner=by_owner, actor_label=actor_label),
-        action="disable",
-        obj=vacation,
-        domain=locked.domain.name,
-        changes={"enabled": [True, False]},
+    _record(
+        actor,
+        locked,
+        "disable",
+        vacation,
+        {"enabled": [True, False]},
+        by_owner=by_owner,
+        actor_label=actor_label,
     )
     script_publish(mailbox=locked)
     return vacation
@@ -225,13 +232,14 @@ def spam_to_junk_set(
     settings.mailbox = locked
     settings.spam_to_junk = enabled
     settings.save()
-    record(
-        actor=actor,
-        actor_label=_label(locked, by_owner=by_owner, actor_label=actor_label),
-        action="update",
-        obj=settings,
-        domain=locked.domain.name,
-        changes={"spam_to_junk": [current, enabled]},
+    _record(
+        actor,
+        locked,
+        "update",
+        settings,
+        {"spam_to_junk": [current, enabled]},
+        by_owner=by_owner,
+        actor_label=actor_label,
     )
     script_publish(mailbox=locked)
     return enabled
@@ -320,13 +328,14 @@ def filter_rule_create(
     _check_forwarding(locked, fields, rows)
     rule = FilterRule(mailbox=locked, position=len(rows), enabled=enabled, **asdict(fields))
     rule.save()
-    record(
-        actor=actor,
-        actor_label=_label(locked, by_owner=by_owner, actor_label=actor_label),
-        action="create",
-        obj=rule,
-        domain=locked.domain.name,
-        changes=_rule_audit(rule),
+    _record(
+        actor,
+        locked,
+        "create",
+        rule,
+        _rule_audit(rule),
+        by_owner=by_owner,
+        actor_label=actor_label,
     )
     script_publish(mailbox=locked)
     return rule
@@ -374,13 +383,14 @@ def filter_rule_update(
     row.save()
     changes = diff(before, _rule_audit(row))
     if changes:
-        record(
-            actor=actor,
-            actor_label=_label(locked, by_owner=by_owner, actor_label=actor_label),
-            action="update",
-            obj=row,
-            domain=locked.domain.name,
-            changes=changes,
+        _record(
+            actor,
+            locked,
+            "update",
+            row,
+            changes,
+            by_owner=by_owner,
+            actor_label=actor_label,
         )
     script_publish(mailbox=locked)
     return row
@@ -399,13 +409,14 @@ def filter_rule_delete(
     locked = _locked(actor, mailbox)
     rows = _rules_for_update(locked)
     row = _rule_of(rows, rule)
-    record(
-        actor=actor,
-        actor_label=_label(locked, by_owner=by_owner, actor_label=actor_label),
-        action="delete",
-        obj=row,
-        domain=locked.domain.name,
-        changes=_rule_audit(row),
+    _record(
+        actor,
+        locked,
+        "delete",
+        row,
+        _rule_audit(row),
+        by_owner=by_owner,
+        actor_label=actor_label,
     )
     row.delete()
     _renumber([other for other in rows if other is not row])
@@ -433,13 +444,14 @@ def filter_rule_move(
     rows.remove(row)
     rows.insert(position, row)
     _renumber(rows)
-    record(
-        actor=actor,
-        actor_label=_label(locked, by_owner=by_owner, actor_label=actor_label),
-        action="update",
-        obj=row,
-        domain=locked.domain.name,
-        changes={"position": [old, position]},
+    _record(
+        actor,
+        locked,
+        "update",
+        row,
+        {"position": [old, position]},
+        by_owner=by_owner,
+        actor_label=actor_label,
     )
     script_publish(mailbox=locked)
     return row
