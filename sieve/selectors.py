@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from domains.models import AliasDomain
 from mailboxes.models import Mailbox
 from selfservice.selectors import alias_domain_addresses, aliases_delivering_to
 from sieve import script
@@ -21,13 +22,18 @@ def answerable_addresses(mailbox: Mailbox) -> list[str]:
     their own), and each of these in the active alias domains of its domain. Its own address
     first, then in order of domain and local part."""
     own = [mailbox.address, *alias_domain_addresses(mailbox)]
+    delivering = [alias for alias in aliases_delivering_to(mailbox) if not alias.is_catchall]
+    # The alias domains of all these aliases' domains in one query, not one per alias.
+    names_of: dict[int, list[str]] = {}
+    rows = AliasDomain.objects.filter(
+        active=True, target_id__in={alias.domain_id for alias in delivering}
+    ).values_list("target_id", "name")
+    for target_id, name in rows.order_by("name"):
+        names_of.setdefault(target_id, []).append(name)
     aliases: list[str] = []
-    for alias in aliases_delivering_to(mailbox):
-        if alias.is_catchall:
-            continue
+    for alias in delivering:
         aliases.append(alias.address)
-        names = alias.domain.alias_domains.filter(active=True).values_list("name", flat=True)
-        aliases += [f"{alias.local_part}@{name}" for name in sorted(names)]
+        aliases += [f"{alias.local_part}@{name}" for name in names_of.get(alias.domain_id, [])]
     return list(dict.fromkeys(own + aliases))
 
 

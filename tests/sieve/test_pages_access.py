@@ -275,3 +275,25 @@ def test_admin_pages_run_a_fixed_number_of_queries(
             assert client.get(admin_url("vacation", alice)).status_code == 200
         with django_assert_num_queries(6 + extra):
             assert client.get(admin_url("filters", alice)).status_code == 200
+
+
+def test_the_addresses_a_reply_answers_for_cost_one_query_for_any_number_of_aliases(
+    django_assert_num_queries: Any,
+) -> None:
+    from domains.services import alias_domain_create
+    from mailboxes.services import alias_create
+    from sieve.selectors import answerable_addresses
+    from tests import factories
+
+    factories.domain("many.example")
+    box = factories.mailbox("boss@many.example")
+    alias_domain_create(actor=None, name="many-alias.example", target="many.example")
+    for number in range(5):
+        alias_create(
+            actor=None, address=f"a{number}@many.example", destinations=["boss@many.example"]
+        )
+    box = Mailbox.objects.select_related("domain").get(pk=box.pk)
+    # The mailbox's own alias-domain forms, the aliases, their alias-domain forms.
+    with django_assert_num_queries(3):
+        addresses = answerable_addresses(box)
+    assert "a4@many-alias.example" in addresses and len(addresses) == 12
