@@ -52,6 +52,10 @@ def test_lmtp_is_the_default_and_quota_is_asked_before_anyone_may_relay() -> Non
         "protocols = $protocols lmtp sieve",
         "unix_listener /var/spool/postfix/private/dovecot-lmtp {",
         "executable = quota-status -p postfix",
+        # Never OK: the policy service only refuses, so nothing passes it that would not
+        # pass without it (test_main_cf checks the restrictions around it).
+        "quota_status_success = DUNNO",
+        "quota_status_nouser = DUNNO",
         'quota_status_overquota = "552 5.2.2 Mailbox is full"',
         "quota_clone_dict = proxy::mailadmin",
         "sieve_before = dict:proxy::mailadmin;name=panel;bindir=~/sieve-bin",

@@ -315,6 +315,8 @@ def test_userdb_maildir_default_owner_no_quota(stack: Stack) -> None:
         "gid": str(DEFAULT_GID),
         "home": f"{base}/example.com/john",
         "mail": f"maildir:{base}/example.com/john/",
+        # The owner's language for the quota warnings: "" until they log in to /me/.
+        "mailadmin_language": "",
     }
 
 
@@ -327,6 +329,7 @@ def test_userdb_mbox_with_quota(stack: Stack) -> None:
         "home": f"{base}/example.com/jane",
         "mail": f"mbox:~/mail:INBOX={base}/example.com/jane/mbox",
         "quota_rule": f"*:bytes={GIB}",
+        "mailadmin_language": "",
     }
 
 
