@@ -213,4 +213,7 @@ def _transport_lines(target: Target) -> list[str]:
         # When quota-status cannot answer (Dovecot restarting), take the mail: LMTP checks
         # the quota again, and a temporary failure there keeps it queued.
         "smtpd_policy_service_default_action = DUNNO",
+        # Dovecot 2.3's LMTP offers no SMTPUTF8: a message that needs it would be accepted and
+        # then bounced (5.6.7). Not offered, the sending server uses A-labels or keeps it.
+        "smtputf8_enable = no",
     ]

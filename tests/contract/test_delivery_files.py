@@ -45,6 +45,8 @@ def test_lmtp_is_the_default_and_quota_is_asked_before_anyone_may_relay() -> Non
     assert restrictions.index(POLICY) < restrictions.index("permit_mynetworks")
     assert restrictions[-1] == "reject_unauth_destination"
     assert cf["smtpd_policy_service_default_action"] == "DUNNO"
+    # Dovecot 2.3's LMTP cannot take SMTPUTF8 mail: not offered, rather than bounced later.
+    assert cf["smtputf8_enable"] == "no"
     submission = rendered["postfix/master.cf.lines"]
     assert "check_policy_service,unix:private/quota-status,permit_sasl_authenticated" in submission
     delivery = rendered[f"dovecot/{DELIVERY_CONF}"]
@@ -70,6 +72,7 @@ def test_virtual_delivery_has_no_lmtp_no_policy_and_no_sieve() -> None:
     assert cf["virtual_transport"] == "virtual"
     assert "check_policy_service" not in rendered["postfix/main.cf.lines"]
     assert "smtpd_policy_service_default_action" not in cf
+    assert "smtputf8_enable" not in cf  # virtual(8) delivers SMTPUTF8 mail
     delivery = settings_of(rendered[f"dovecot/{DELIVERY_CONF}"])
     assert "lmtp" not in delivery
     assert "sieve" not in delivery.lower()
