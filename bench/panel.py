@@ -71,6 +71,13 @@ def pages(db: BenchDB) -> dict[str, str]:
         "mailbox_search": f"{mailboxes}?q=kovalenko",
         "mailbox_list_small_domain": f"/domains/{small}/mailboxes/",
         "trace": f"/trace/?address={traced}",
+        # Quota usage (bench/seed_sql.py's quota_usage): the big domain fullest first, a page
+        # of it deep into the mailboxes with a quota (OFFSET 950), its mailboxes over 90% by
+        # address, and a small domain by usage.
+        "mailbox_list_by_usage": f"{mailboxes}?sort=-usage",
+        "mailbox_list_by_usage_page_20": f"{mailboxes}?sort=-usage&page=20",
+        "mailbox_list_over_90": f"{mailboxes}?full=1",
+        "mailbox_list_small_domain_by_usage": f"/domains/{small}/mailboxes/?sort=-usage",
     }
 
 

@@ -19,6 +19,8 @@ Proportions (M mailboxes):
   that forward and keep a copy, a catch-all in 5% of the domains;
 - max(1, D/10) alias domains, a quarter of them pointing at a domain with a catch-all, one at
   the big domain;
+- quota usage as Dovecot's quota_clone writes it, for 90% of the mailboxes (the rest have not
+  reported yet): 5% of the limited ones at 90% of their quota or more, 0.1% of all over it;
 - panel users: a superuser and a domain admin of up to 25 domains (the big one included); the
   login is written to <out>/panel-login.json (mode 0600).
 """
@@ -131,6 +133,7 @@ def table_counts(db: BenchDB) -> dict[str, int]:
         "mailboxes_mailbox",
         "mailboxes_alias",
         "mailboxes_aliasdestination",
+        "mailadmin_quota_usage",
         "postfixadmin.domain",
         "postfixadmin.mailbox",
         "postfixadmin.alias",

@@ -6,6 +6,7 @@ hashes), so the same M always gives the same rows. The proportions are listed in
 from __future__ import annotations
 
 from bench.common import BenchDB
+from mailadmin.contract import usage_table
 
 # Domain of mailbox k: the first M/10 in the big domain (id 1), the rest spread over 2..D.
 _MAILBOX_DOMAIN = "CASE WHEN k <= %(big)s THEN 1 ELSE 2 + k %% (%(d)s - 1) END"
@@ -158,6 +159,26 @@ SELECT i, 'mirror' || i || '.example',
     (
         "alias_domain_sequence",
         "SELECT setval(pg_get_serial_sequence('domains_aliasdomain', 'id'), %(ad)s)",
+    ),
+    (
+        "quota_usage",
+        # What Dovecot's quota_clone would have written: username, bytes and messages only,
+        # so that the table's triggers fill mailbox, domain and permille as they do for
+        # Dovecot. 90% of the mailboxes have reported; u runs through 0..999 in a scrambled
+        # order in every thousand ids, and a quota's share is u^2/1000 permille (5% at 900 or
+        # more), 0.1% of the mailboxes 5% over their quota, the unlimited ones up to 4 GB.
+        f"""
+INSERT INTO {usage_table.TABLE} (username, bytes, messages)
+SELECT g.username, g.bytes, g.bytes / 50000
+  FROM (SELECT l.username,
+               CASE WHEN m.quota = 0 THEN u * u * 4096
+                    WHEN m.id %% 1000 = 999 THEN m.quota * 21 / 20
+                    ELSE m.quota * u * u / 1000000 END AS bytes
+          FROM mailboxes_mailbox m
+          JOIN mailboxes_mailboxlogin l ON l.mailbox_id = m.id
+         CROSS JOIN LATERAL (SELECT (m.id * 7919) %% 1000 AS u) AS scrambled
+         WHERE (m.id / 7) %% 10 <> 3) AS g
+""",
     ),
 ]
 

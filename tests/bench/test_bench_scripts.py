@@ -76,6 +76,28 @@ def test_seeded_counts_follow_the_plan(seeded: tuple[ContractDB, Path]) -> None:
     assert hashes == {"{ARGON2ID}", "{SHA512-CRYPT}"}
 
 
+def test_seeded_usage_is_resolved_by_the_triggers(seeded: tuple[ContractDB, Path]) -> None:
+    """The seeder writes quota usage as Dovecot does (username, bytes, messages); the table's
+    triggers must have filled in every row's mailbox, domain and share of the quota."""
+    db, out = seeded
+    counts = json.loads((out / "seed.json").read_text())["counts"]
+    reported = counts["mailadmin_quota_usage"]
+    assert abs(reported - MAILBOXES * 9 // 10) <= 2  # 90% of the mailboxes reported
+    unresolved, wrong, limited, nearly_full = _row(
+        db,
+        "SELECT count(*) FILTER (WHERE u.mailbox_id IS NULL OR u.domain_id IS DISTINCT FROM"
+        "       m.domain_id),"
+        "       count(*) FILTER (WHERE u.permille IS DISTINCT FROM CASE WHEN m.quota > 0 THEN"
+        "       LEAST(u.bytes * 1000 / m.quota, 1000000) END),"
+        "       count(u.permille), count(*) FILTER (WHERE u.permille >= 900)"
+        "  FROM mailadmin_quota_usage u"
+        "  LEFT JOIN mailboxes_mailboxlogin l ON l.username = u.username"
+        "  LEFT JOIN mailboxes_mailbox m ON m.id = l.mailbox_id",
+    )
+    assert (unresolved, wrong) == (0, 0)
+    assert 0 < int(nearly_full) < int(limited) < reported
+
+
 def _column(db: ContractDB, column: str) -> list[str]:
     import psycopg
 
