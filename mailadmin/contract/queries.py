@@ -141,9 +141,14 @@ class LookupFunction:
 
     @property
     def body(self) -> str:
+        # Each parameter takes the collation of its argument, and the LATIN1 round trip of
+        # the call (below) is of collation "C": compared in "C", a key cannot use the views'
+        # indexes, built in the database's collation, and every lookup reads whole tables
+        # (L5 in docs/benchmarks.md). The body names the collation of the columns, so any
+        # call finds its row through the index.
         body = self.view_query
         for expansion, parameter in self._arguments:
-            body = body.replace(expansion, parameter)
+            body = body.replace(expansion, f'({parameter} COLLATE "default")')
         # uid and gid are integers; every function returns text, as Postfix reads it.
         column = body.split()[1]
         return body.replace(f"SELECT {column} ", f"SELECT {column}::text ", 1)
