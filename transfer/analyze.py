@@ -28,9 +28,9 @@ def analyze_tables() -> None:
     A bulk import of thousands of rows into near-empty tables leaves the planner's statistics
     behind (autovacuum's analyze comes later, if at all): until then the first lookups of
     Postfix and Dovecot may be planned as scans. Every caller of a committing import calls
-    this: the web and CLI import jobs (transfer/jobs.py), `manage.py import_csv` and the
-    PostfixAdmin migration. Inside a transaction it waits for the commit (MariaDB's ANALYZE
-    TABLE would commit it early).
+    this: the web and CLI import jobs (transfer/jobs.py), `manage.py import_csv`, the
+    PostfixAdmin migration and `manage.py restore` (transfer/backup.py). Inside a transaction
+    it waits for the commit (MariaDB's ANALYZE TABLE would commit it early).
     """
     transaction.on_commit(_analyze)
 

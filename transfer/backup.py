@@ -39,6 +39,7 @@ from mailboxes.rules import owner_languages
 from mailboxes.storage import stored_path_problems
 from sieve import services as sieve_services
 from sieve.models import FilterRule, SieveScript, SieveSettings, Vacation
+from transfer.analyze import analyze_tables
 
 FORMAT = "mailadmin-backup"
 # 2: no Sieve scripts (a restore of version 1 skips them and publishes them again as well).
@@ -273,4 +274,5 @@ def restore(data: dict[str, Any]) -> int:
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
+        analyze_tables()  # once committed: the restored tables have planner statistics
     return count
