@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.report [--sizes 1000 100000 1000000]
 
 Reads <out>/<database>/{seed,lookups,panel}.json (written by bench.seed, bench.lookups and
-bench.panel) and prints the tables docs/benchmarks.md carries.
+bench.panel), and <out>/mailadmin_pfadata_<size>/pfa-data.json (bench.pfa_data), and prints the
+tables docs/benchmarks.md carries.
 """
 
 from __future__ import annotations
@@ -162,6 +163,15 @@ def planfix_table(size: int) -> list[str]:
     return lines
 
 
+def pfa_data_table(size: int) -> list[str]:
+    path = OUT_ROOT / f"mailadmin_pfadata_{size_label(size)}" / "pfa-data.json"
+    if not path.exists():
+        return ["(no bench.pfa_data results)"]
+    from bench.pfa_data import markdown
+
+    return markdown(json.loads(path.read_text())).splitlines()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000, 1_000_000])
@@ -174,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         ("Panel", panel_table(args.sizes)),
         ("Planning against execution", explain_table(max(args.sizes))),
         ("Candidate fixes for the lookups", planfix_table(max(args.sizes))),
+        ("Lookups after a PostfixAdmin import", pfa_data_table(100_000)),
     ):
         out += [f"### {title}", "", *table, ""]
     print("\n".join(out))
