@@ -230,9 +230,9 @@ class PrivatePostfix:
             self.postfix("stop", check=False)
             pid_file = self.queue_dir / "pid" / "master.pid"
             deadline = time.monotonic() + 20
-            while pid_file.exists() and time.monotonic() < deadline:
+            while _master_alive(pid_file) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if pid_file.exists():
+            if _master_alive(pid_file):
                 self.postfix("abort", check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -333,6 +333,15 @@ class PrivatePostfix:
     @property
     def quota_status_socket(self) -> Path:
         return self.queue_dir / "private" / "quota-status"
+
+
+def _master_alive(pid_file: Path) -> bool:
+    """Whether the master named in master.pid still runs (Postfix leaves the file behind)."""
+    try:
+        os.kill(int(pid_file.read_text().split()[0]), 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
 
 
 def self_signed_certificate(folder: Path, name: str = "mx.mailadmin.test") -> tuple[Path, Path]:
