@@ -17,6 +17,7 @@ Runs as root (Postfix and Dovecot drop privileges). Writes var/bench/replica.jso
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -82,14 +83,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=20, help="changes for the lag")
     parser.add_argument("--failovers", type=int, default=3, help="replica stops")
     args = parser.parse_args(argv)
-    with replica_stack(work_dir()) as stack:
-        polls = []
-        for _ in range(10):
-            start = time.monotonic()
-            stack.on_replica(ADDRESS)
-            polls.append(time.monotonic() - start)
-        lags = stack.lags(new_addresses(args.changes))
-        runs = [failover(stack) for _ in range(args.failovers)]
+    work = work_dir()
+    try:
+        with replica_stack(work) as stack:
+            polls = []
+            for _ in range(10):
+                start = time.monotonic()
+                stack.on_replica(ADDRESS)
+                polls.append(time.monotonic() - start)
+            lags = stack.lags(new_addresses(args.changes))
+            runs = [failover(stack) for _ in range(args.failovers)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the export holds the role passwords
     result = {
         "machine": machine(),
         "note": "2 cores shared with other work while measuring",
