@@ -14,7 +14,8 @@ They run on every insert and update, so these columns always say what the tables
 whatever a writer set; the Dovecot role may write only username, bytes and messages anyway
 (roles.py).
 
-The row of a deleted mailbox goes with it (a trigger on mailboxes_mailbox, and on PostgreSQL
+A mailbox whose address changes keeps its row, renamed to the new address (a trigger on
+mailboxes_mailboxlogin, which login_triggers.py keeps). The row of a deleted mailbox goes with it (a trigger on mailboxes_mailbox, and on PostgreSQL
 one for TRUNCATE too: a foreign key would make Django's flush refuse to truncate the
 mailboxes); Dovecot writes a new one for a new mailbox of the same address. This is the one table a mail-stack role may write (roles.py):
 the Dovecot role may SELECT, INSERT and UPDATE it, nothing else.
@@ -57,6 +58,19 @@ $body$"""
 _ON_TRUNCATE_PG = f"""CREATE OR REPLACE FUNCTION quotausage_on_mailbox_truncate() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
     TRUNCATE {TABLE};
+    RETURN NULL;
+END
+$body$"""
+
+# A mailbox's new address (local part or domain changed, mailboxes_mailboxlogin follows): its
+# row follows too, under the name Dovecot will use now. Without it Dovecot's first write
+# under the new name would resolve to the same mailbox, and mailbox_id is unique: quota_clone
+# would fail for that user from then on. A row left under the new name by a write for an
+# unknown user (mailbox_id NULL) gives way.
+_ON_RENAME_PG = f"""CREATE OR REPLACE FUNCTION quotausage_on_login_rename() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    DELETE FROM {TABLE} WHERE username = NEW.username AND mailbox_id IS DISTINCT FROM NEW.mailbox_id;
+    UPDATE {TABLE} SET username = NEW.username WHERE mailbox_id = NEW.mailbox_id;
     RETURN NULL;
 END
 $body$"""
@@ -107,6 +121,9 @@ CREATE: dict[str, list[str]] = {
         _ON_TRUNCATE_PG,
         "REVOKE ALL ON FUNCTION quotausage_on_mailbox_truncate() FROM PUBLIC",
         "CREATE TRIGGER quotausage_on_mailbox_truncate AFTER TRUNCATE ON mailboxes_mailbox FOR EACH STATEMENT EXECUTE FUNCTION quotausage_on_mailbox_truncate()",
+        _ON_RENAME_PG,
+        "REVOKE ALL ON FUNCTION quotausage_on_login_rename() FROM PUBLIC",
+        "CREATE TRIGGER quotausage_on_login_rename AFTER UPDATE OF username ON mailboxes_mailboxlogin FOR EACH ROW WHEN (((new.username)::text IS DISTINCT FROM (old.username)::text)) EXECUTE FUNCTION quotausage_on_login_rename()",
     ],
     "mysql": [
         f"""CREATE TABLE {TABLE} (
@@ -124,6 +141,7 @@ CREATE: dict[str, list[str]] = {
         f"CREATE TRIGGER quotausage_on_update BEFORE UPDATE ON {TABLE} FOR EACH ROW {_MYSQL_RESOLVE_BODY}",
         f"CREATE TRIGGER quotausage_on_quota AFTER UPDATE ON mailboxes_mailbox FOR EACH ROW UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN LEAST(bytes * 1000 DIV NEW.quota, {_CAP}) END WHERE mailbox_id = NEW.id AND NEW.quota <> OLD.quota",
         f"CREATE TRIGGER quotausage_on_mailbox_delete AFTER DELETE ON mailboxes_mailbox FOR EACH ROW DELETE FROM {TABLE} WHERE mailbox_id = OLD.id",
+        f"CREATE TRIGGER quotausage_on_login_rename AFTER UPDATE ON mailboxes_mailboxlogin FOR EACH ROW BEGIN\n    IF NEW.username <> OLD.username THEN\n        DELETE FROM {TABLE} WHERE username = NEW.username AND NOT (mailbox_id <=> NEW.mailbox_id);\n        UPDATE {TABLE} SET username = NEW.username WHERE mailbox_id = NEW.mailbox_id;\n    END IF;\nEND",
     ],
     "sqlite": [
         f"""CREATE TABLE {TABLE} (
@@ -141,6 +159,7 @@ CREATE: dict[str, list[str]] = {
         f"CREATE TRIGGER quotausage_on_update AFTER UPDATE OF bytes, messages ON {TABLE} FOR EACH ROW {_SQLITE_RESOLVE_BODY}",
         f"CREATE TRIGGER quotausage_on_quota AFTER UPDATE OF quota ON mailboxes_mailbox FOR EACH ROW WHEN NEW.quota <> OLD.quota BEGIN UPDATE {TABLE} SET permille = CASE WHEN NEW.quota > 0 THEN MIN(bytes * 1000 / NEW.quota, {_CAP}) END WHERE mailbox_id = NEW.id; END",
         f"CREATE TRIGGER quotausage_on_mailbox_delete AFTER DELETE ON mailboxes_mailbox FOR EACH ROW BEGIN DELETE FROM {TABLE} WHERE mailbox_id = OLD.id; END",
+        f"CREATE TRIGGER quotausage_on_login_rename AFTER UPDATE OF username ON mailboxes_mailboxlogin FOR EACH ROW WHEN NEW.username <> OLD.username BEGIN DELETE FROM {TABLE} WHERE username = NEW.username AND mailbox_id IS NOT NEW.mailbox_id; UPDATE {TABLE} SET username = NEW.username WHERE mailbox_id = NEW.mailbox_id; END",
     ],
 }
 
@@ -152,17 +171,21 @@ DROP: dict[str, list[str]] = {
         "DROP FUNCTION IF EXISTS quotausage_on_mailbox_delete()",
         "DROP TRIGGER IF EXISTS quotausage_on_mailbox_truncate ON mailboxes_mailbox",
         "DROP FUNCTION IF EXISTS quotausage_on_mailbox_truncate()",
+        "DROP TRIGGER IF EXISTS quotausage_on_login_rename ON mailboxes_mailboxlogin",
+        "DROP FUNCTION IF EXISTS quotausage_on_login_rename()",
         f"DROP TABLE IF EXISTS {TABLE}",
         "DROP FUNCTION IF EXISTS quotausage_resolve()",
     ],
     "mysql": [
         "DROP TRIGGER IF EXISTS quotausage_on_quota",
         "DROP TRIGGER IF EXISTS quotausage_on_mailbox_delete",
+        "DROP TRIGGER IF EXISTS quotausage_on_login_rename",
         f"DROP TABLE IF EXISTS {TABLE}",
     ],
     "sqlite": [
         "DROP TRIGGER IF EXISTS quotausage_on_quota",
         "DROP TRIGGER IF EXISTS quotausage_on_mailbox_delete",
+        "DROP TRIGGER IF EXISTS quotausage_on_login_rename",
         f"DROP TABLE IF EXISTS {TABLE}",
     ],
 }
