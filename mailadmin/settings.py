@@ -196,6 +196,9 @@ SESSION_COOKIE_HTTPONLY = True
 MAILADMIN_SESSION_IDLE_SECONDS = env_int("MAILADMIN_SESSION_IDLE_SECONDS", 1800)
 MAILADMIN_SESSION_MAX_SECONDS = env_int("MAILADMIN_SESSION_MAX_SECONDS", 12 * 3600)
 SESSION_COOKIE_AGE = MAILADMIN_SESSION_MAX_SECONDS
+# Django's database sessions, read by one fixed SQL statement (the ORM's query per request cost
+# more than the database's answer).
+SESSION_ENGINE = "mailadmin.sessions"
 
 # The root logger's level, to standard error; ERROR or above hides the failed logins that
 # fail2ban matches (logger mailadmin.auth, WARNING; docs/admin-panel.md).

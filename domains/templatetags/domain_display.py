@@ -1,10 +1,15 @@
-"""Template filters for the domain pages: sizes in human units, limits and their use."""
+"""Template filters for the domain pages: sizes in human units, limits and their use; and
+what each row of the domain list shares (mailadmin.rowparts)."""
 
 from __future__ import annotations
 
 from django import template
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from domains.models import Delivery
+from mailadmin.rowparts import Labels, url_with
 from mailadmin.sizes import format_size, format_used
 
 register = template.Library()
@@ -42,3 +47,34 @@ def usage_percent(count: int | None, limit: int | None) -> int:
     if not limit:
         return 0
     return min(100, int(int(count or 0) * 100 / int(limit)))
+
+
+# The fixed words of a domain row (domains/_domain_row.html), translated once per language.
+_DOMAIN_ROW = Labels(
+    {
+        "active": gettext_lazy("active"),
+        "inactive": gettext_lazy("inactive"),
+        "disable": gettext_lazy("Disable"),
+        "enable": gettext_lazy("Enable"),
+    }
+)
+# Deliveries by value (get_delivery_display() builds the field's choices anew on each call).
+_DELIVERIES = Labels(dict(Delivery.choices))
+
+
+@register.simple_tag
+def domain_row_labels() -> dict[str, SafeString]:
+    """{% domain_row_labels as t %}: the row's words in the active language, escaped."""
+    return _DOMAIN_ROW.now()
+
+
+@register.filter
+def delivery(value: str) -> str:
+    """A domain's delivery as its row shows it: {{ domain.delivery|delivery }}."""
+    return _DELIVERIES.now().get(value, value)
+
+
+@register.simple_tag
+def domain_url(view_name: str, name: str) -> str:
+    """reverse(view_name, args=[name]) with one reverse() per view (a row's links)."""
+    return url_with(view_name, name)
