@@ -6,12 +6,13 @@ import logging
 
 from django.db import DatabaseError, connection, transaction
 
-from domains.models import AliasDomain, Domain, RelayRecipient
-from mailboxes.models import Alias, AliasDestination, Mailbox
+from domains.models import AliasDomain, Domain, DomainUsage, RelayRecipient
+from mailboxes.models import Alias, AliasDestination, Mailbox, MailboxLogin
 
 log = logging.getLogger(__name__)
 
-# The tables an import fills, whose planner statistics analyze_tables refreshes.
+# The tables an import fills, whose planner statistics analyze_tables refreshes; the last two
+# are filled by triggers (mailbox logins, which Dovecot's lookups read, and the domains' counts).
 ANALYZED = (
     Domain,
     AliasDomain,
@@ -19,6 +20,8 @@ ANALYZED = (
     Mailbox,
     Alias,
     AliasDestination,
+    MailboxLogin,
+    DomainUsage,
 )
 
 
