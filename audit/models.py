@@ -23,9 +23,11 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(_("who"), max_length=254)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     action = models.CharField(_("action"), max_length=40)
-    object_type = models.CharField(_("object type"), max_length=40, db_index=True)
+    # Empty for a change of no single object (an import's summary): restore reads such
+    # entries back, so blank is valid.
+    object_type = models.CharField(_("object type"), max_length=40, db_index=True, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
-    object_repr = models.CharField(_("object"), max_length=400)
+    object_repr = models.CharField(_("object"), max_length=400, blank=True)
     # ASCII name of the domain the change belongs to; empty for admin accounts and the server.
     domain = models.CharField(_("domain"), max_length=253, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True, encoder=DjangoJSONEncoder)
