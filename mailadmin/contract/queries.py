@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .probes import ORDERED_BODIES
+
 
 # A domain key, mapped to the stored A-label: Postfix sends an SMTPUTF8 address's domain as
 # its U-label, folded (BÜCHER.example -> bücher.example), and each view keeps the U-label of
@@ -114,8 +116,9 @@ class LookupFunction:
     docs/benchmarks.md, L1). PL/pgSQL prepares its statement once per connection and reuses
     the plan, and proxymap keeps its connections, so a lookup pays only for planning a
     function call. The function runs as its owner (SECURITY DEFINER) with a pinned
-    search_path; it reads one Postfix view with its arguments as values, never as SQL, and
-    returns that view's one column, so EXECUTE opens no path to another view or table.
+    search_path; it reads one Postfix view (or, for the multi-branch alias and sender-login
+    tables, the tables behind it in ordered probes: probes.py) with its arguments as values,
+    never as SQL, and returns one column, so EXECUTE opens no path to another view or table.
     """
 
     table: str
@@ -168,12 +171,17 @@ class LookupFunction:
         )
         return f"SELECT * FROM {self.name}({arguments})"
 
+    @property
+    def source(self) -> str:
+        """The PL/pgSQL source: the view query, or the table's ordered probes (probes.py)."""
+        return ORDERED_BODIES.get(self.table, f" BEGIN RETURN QUERY {self.body}; END ")
+
     def create_sql(self) -> list[str]:
         parameters = ", ".join(f"{parameter} text" for _, parameter in self._arguments)
         return [
             f"CREATE OR REPLACE FUNCTION {self.name}({parameters}) RETURNS SETOF text"
             " LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public"
-            f" AS $$ BEGIN RETURN QUERY {self.body}; END $$",
+            f" AS $${self.source}$$",
             # Functions are executable by PUBLIC by default; only roles.sql grants these.
             f"REVOKE ALL ON FUNCTION {self.signature} FROM PUBLIC",
         ]

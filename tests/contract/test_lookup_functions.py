@@ -1,10 +1,11 @@
 """PostgreSQL's exported tables call lookup functions; they must answer exactly as the views.
 
 Postfix sends every lookup as a new literal query, so on PostgreSQL each exported table calls
-a PL/pgSQL function (queries.LOOKUP_FUNCTIONS) whose body is the table's view query, and whose
-plan PostgreSQL keeps per connection. Here the real postmap asks both forms, as the Postfix
-role, for every address, catch-all key and domain the views know, plus misses; and the
-migration that creates the functions is run forwards and backwards.
+a PL/pgSQL function (queries.LOOKUP_FUNCTIONS) whose body is the table's view query, or for the
+multi-branch alias and sender-login tables ordered probes of the tables behind the view
+(probes.py), and whose plans PostgreSQL keeps per connection. Here the real postmap asks both
+forms, as the Postfix role, for every address, catch-all key and domain the views know, plus
+misses; and the migration that creates the functions is run forwards and backwards.
 """
 
 from __future__ import annotations
