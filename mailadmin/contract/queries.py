@@ -109,16 +109,16 @@ PGSQL_UTF8_KEY = r"convert_from(convert_to('%\1', 'LATIN1'), 'UTF8')"
 
 @dataclass(frozen=True)
 class LookupFunction:
-    """PostgreSQL's form of one lookup table: a PL/pgSQL function around its view query.
+    """PostgreSQL's form of one lookup table: a PL/pgSQL function that answers as its view query.
 
     Postfix sends every lookup as a new literal query, so PostgreSQL would plan the
     multi-branch views at every lookup (planning costs several times the execution:
-    docs/benchmarks.md, L1). PL/pgSQL prepares its statement once per connection and reuses
-    the plan, and proxymap keeps its connections, so a lookup pays only for planning a
+    docs/benchmarks.md, L1). PL/pgSQL prepares its statements once per connection and reuses
+    the plans, and proxymap keeps its connections, so a lookup pays only for planning a
     function call. The function runs as its owner (SECURITY DEFINER) with a pinned
-    search_path; it reads one Postfix view (or, for the multi-branch alias and sender-login
-    tables, the tables behind it in ordered probes: probes.py) with its arguments as values,
-    never as SQL, and returns one column, so EXECUTE opens no path to another view or table.
+    search_path; it reads the tables behind one Postfix view in ordered probes (probes.py;
+    a table without one would read its view) with its arguments as values, never as SQL, and
+    returns one column, so EXECUTE opens no path to another view or table.
     """
 
     table: str

@@ -67,7 +67,7 @@ ALL_VIEWS = POSTFIX_VIEWS + DOVECOT_VIEWS
 
 # Booleans are true/false in PostgreSQL and 1/0 in MariaDB and SQLite; a bare column is a
 # valid condition in all three.
-_HOSTED = "d.active AND d.delivery = 'hosted'"
+HOSTED = "d.active AND d.delivery = 'hosted'"
 # An access(5) result: refuse at RCPT time with a permanent "mailbox disabled" status.
 DISABLED_ACTION = "550 5.2.1 Mailbox disabled"
 # Every address of a disabled domain: permanent too, it is the admin's decision, as for a
@@ -88,7 +88,7 @@ DEFAULT_SIEVE_SCRIPT = (
 ROLE_LOCAL_PARTS = ("postmaster", "abuse")
 
 
-_RELAYED = "d.active AND d.delivery IN ('relay', 'backup')"
+RELAYED = "d.active AND d.delivery IN ('relay', 'backup')"
 
 
 def _role_fallbacks() -> list[str]:
@@ -105,14 +105,14 @@ UNION ALL
 SELECT '{role}', d.name, s.postmaster_address
   FROM domains_domain d
   JOIN domains_serversettings s ON s.id = 1
- WHERE {_HOSTED}
+ WHERE {HOSTED}
    AND {unset}
 UNION ALL
 SELECT '{role}', ad.name, s.postmaster_address
   FROM domains_aliasdomain ad
   JOIN domains_domain d ON d.id = ad.target_id
   JOIN domains_serversettings s ON s.id = 1
- WHERE ad.active AND {_HOSTED}
+ WHERE ad.active AND {HOSTED}
    AND {unset}""")
     return branches
 
@@ -159,7 +159,7 @@ SELECT m.local_part AS local_part, d.name AS domain, m.path AS maildir,
   FROM mailboxes_mailbox m
   JOIN domains_domain d ON d.id = m.domain_id
   {settings_join}
- WHERE m.active AND {_HOSTED}""",
+ WHERE m.active AND {HOSTED}""",
         ),
         (
             "mailadmin_postfix_alias",
@@ -168,12 +168,12 @@ SELECT a.local_part AS local_part, d.name AS domain, t.address AS destination
   FROM mailboxes_alias a
   JOIN domains_domain d ON d.id = a.domain_id
   JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
- WHERE a.active AND {_HOSTED}
+ WHERE a.active AND {HOSTED}
 UNION ALL
 SELECT m.local_part, d.name, {address}
   FROM mailboxes_mailbox m
   JOIN domains_domain d ON d.id = m.domain_id
- WHERE {_HOSTED}
+ WHERE {HOSTED}
    AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a
                     WHERE a.domain_id = m.domain_id AND a.local_part = m.local_part AND a.active)
 UNION ALL
@@ -181,20 +181,20 @@ SELECT m.local_part, ad.name, {address}
   FROM domains_aliasdomain ad
   JOIN domains_domain d ON d.id = ad.target_id
   JOIN mailboxes_mailbox m ON m.domain_id = d.id
- WHERE ad.active AND {_HOSTED}
+ WHERE ad.active AND {HOSTED}
 UNION ALL
 SELECT a.local_part, ad.name, {alias_address}
   FROM domains_aliasdomain ad
   JOIN domains_domain d ON d.id = ad.target_id
   JOIN mailboxes_alias a ON a.domain_id = d.id
- WHERE ad.active AND {_HOSTED} AND a.active AND a.local_part <> ''
+ WHERE ad.active AND {HOSTED} AND a.active AND a.local_part <> ''
    AND NOT EXISTS (SELECT 1 FROM mailboxes_mailbox m
                     WHERE m.domain_id = a.domain_id AND m.local_part = a.local_part)
 UNION ALL
 SELECT '', ad.name, {catchall_target}
   FROM domains_aliasdomain ad
   JOIN domains_domain d ON d.id = ad.target_id
- WHERE ad.active AND {_HOSTED}
+ WHERE ad.active AND {HOSTED}
    AND EXISTS (SELECT 1 FROM mailboxes_alias a
                 WHERE a.domain_id = d.id AND a.local_part = '' AND a.active)"""
             + "".join(_role_fallbacks()),
@@ -205,13 +205,13 @@ SELECT '', ad.name, {catchall_target}
 SELECT m.local_part AS local_part, d.name AS domain, {address} AS login
   FROM mailboxes_mailbox m
   JOIN domains_domain d ON d.id = m.domain_id
- WHERE m.active AND {_HOSTED}
+ WHERE m.active AND {HOSTED}
 UNION ALL
 SELECT a.local_part, d.name, t.address
   FROM mailboxes_alias a
   JOIN domains_domain d ON d.id = a.domain_id
   JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
- WHERE a.active AND a.local_part <> '' AND {_HOSTED}
+ WHERE a.active AND a.local_part <> '' AND {HOSTED}
    AND NOT EXISTS (SELECT 1 FROM mailboxes_mailbox m
                     WHERE m.domain_id = a.domain_id AND m.local_part = a.local_part)
 UNION ALL
@@ -219,14 +219,14 @@ SELECT m.local_part, ad.name, {address}
   FROM domains_aliasdomain ad
   JOIN domains_domain d ON d.id = ad.target_id
   JOIN mailboxes_mailbox m ON m.domain_id = d.id
- WHERE ad.active AND m.active AND {_HOSTED}
+ WHERE ad.active AND m.active AND {HOSTED}
 UNION ALL
 SELECT a.local_part, ad.name, t.address
   FROM domains_aliasdomain ad
   JOIN domains_domain d ON d.id = ad.target_id
   JOIN mailboxes_alias a ON a.domain_id = d.id
   JOIN mailboxes_aliasdestination t ON t.alias_id = a.id
- WHERE ad.active AND a.active AND a.local_part <> '' AND {_HOSTED}
+ WHERE ad.active AND a.active AND a.local_part <> '' AND {HOSTED}
    AND NOT EXISTS (SELECT 1 FROM mailboxes_mailbox m
                     WHERE m.domain_id = a.domain_id AND m.local_part = a.local_part)""",
         ),
@@ -236,7 +236,7 @@ SELECT a.local_part, ad.name, t.address
 SELECT m.local_part AS local_part, d.name AS domain, '{DISABLED_ACTION}' AS action
   FROM mailboxes_mailbox m
   JOIN domains_domain d ON d.id = m.domain_id
- WHERE NOT m.active AND {_HOSTED}
+ WHERE NOT m.active AND {HOSTED}
    AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a
                     WHERE a.domain_id = m.domain_id AND a.local_part = m.local_part AND a.active)
 UNION ALL
@@ -244,7 +244,7 @@ SELECT m.local_part, ad.name, '{DISABLED_ACTION}'
   FROM domains_aliasdomain ad
   JOIN domains_domain d ON d.id = ad.target_id
   JOIN mailboxes_mailbox m ON m.domain_id = d.id
- WHERE ad.active AND NOT m.active AND {_HOSTED}
+ WHERE ad.active AND NOT m.active AND {HOSTED}
    AND NOT EXISTS (SELECT 1 FROM mailboxes_alias a WHERE a.domain_id = m.domain_id
                       AND a.local_part = m.local_part AND a.active)
 UNION ALL
@@ -263,11 +263,11 @@ SELECT {no_local_part}, ad.name, '{DOMAIN_DISABLED_ACTION}'
 SELECT r.local_part AS local_part, d.name AS domain
   FROM domains_relayrecipient r
   JOIN domains_domain d ON d.id = r.domain_id
- WHERE {_RELAYED}
+ WHERE {RELAYED}
 UNION ALL
 SELECT '', d.name
   FROM domains_domain d
- WHERE {_RELAYED} AND d.relay_accept_any""",
+ WHERE {RELAYED} AND d.relay_accept_any""",
         ),
         (
             "mailadmin_dovecot_userdb",
@@ -280,7 +280,7 @@ SELECT {address} AS username, m.local_part AS local_part, d.name AS domain,
   FROM mailboxes_mailbox m
   JOIN domains_domain d ON d.id = m.domain_id
   {settings_join}
- WHERE m.active AND {_HOSTED}""",
+ WHERE m.active AND {HOSTED}""",
         ),
         (
             "mailadmin_dovecot_passdb",
@@ -289,7 +289,7 @@ SELECT {address} AS username, m.local_part AS local_part, d.name AS domain,
        m.password AS password
   FROM mailboxes_mailbox m
   JOIN domains_domain d ON d.id = m.domain_id
- WHERE m.active AND {_HOSTED}""",
+ WHERE m.active AND {HOSTED}""",
         ),
         (
             "mailadmin_dovecot_sieve",

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.contract.conftest import DIALECTS, World, Worlds
+from tests.contract.test_lookup_functions import assert_functions_answer_as_views
 
 pytestmark = pytest.mark.tools
 
@@ -44,6 +46,15 @@ ds.domain_set_active(actor=None, domain=Domain.objects.get(name="off.example"), 
 ds.alias_domain_create(actor=None, name="off-target.example", target="off.example")
 ds.alias_domain_create(actor=None, name="off-alias.example", target="on.example", active=False)
 ds.alias_domain_create(actor=None, name="on-alias.example", target="on.example")
+mailbox("gone@on.example", active=False)
+mailbox("kept@on.example", active=False)
+# What an import may bring: an active alias on an inactive mailbox's address takes its mail,
+# so the mailbox is not refused; and alias domains of a relay domain (the services allow
+# only hosted targets), which only a disabled state makes answer.
+from domains.models import AliasDomain
+from mailboxes.models import Alias, AliasDestination
+kept = Alias.objects.create(domain=Domain.objects.get(name="on.example"), local_part="kept")
+AliasDestination.objects.create(alias=kept, address="ann@on.example")
 ds.domain_create(
     actor=None, name="off-relay.example", delivery="relay",
     transport="smtp:[mx.off-relay.example]:25", active=False,
@@ -80,6 +91,9 @@ ds.domain_create(
 Domain.objects.filter(name="open.example").update(relay_accept_any=True)
 ds.domain_create(actor=None, name="backup.example", delivery="backup")
 RelayRecipient.objects.create(domain=Domain.objects.get(name="backup.example"), local_part="bo")
+listed = Domain.objects.get(name="listed.example")
+AliasDomain.objects.create(name="to-relay.example", target=listed)
+AliasDomain.objects.create(name="off-to-relay.example", target=listed, active=False)
 """
 
 
@@ -141,9 +155,44 @@ def test_recipient_access_refuses_every_address_of_a_disabled_domain(
     assert states.lookup("recipient_access", address) == DOMAIN_DISABLED
 
 
-@pytest.mark.parametrize("address", ["ann@on.example", "ann@on-alias.example", "x@open.example"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann@on.example",
+        "ann@on-alias.example",
+        "x@open.example",
+        "kept@on.example",  # an active alias answers for the inactive mailbox
+        "kept@on-alias.example",
+        "lu@to-relay.example",
+    ],
+)
 def test_recipient_access_lets_active_domains_through(states: World, address: str) -> None:
     assert states.lookup("recipient_access", address) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "action"),
+    [
+        ("gone@on.example", MAILBOX_DISABLED),
+        ("gone@on-alias.example", MAILBOX_DISABLED),
+        ("gone@off-alias.example", DOMAIN_DISABLED),
+        ("lu@off-to-relay.example", DOMAIN_DISABLED),
+    ],
+)
+def test_recipient_access_refuses_an_inactive_mailbox_once(
+    states: World, address: str, action: str
+) -> None:
+    """One action a key, whichever of the domain's and the mailbox's states refuses it."""
+    assert states.lookup("recipient_access", address) == action
+
+
+def test_pgsql_functions_answer_the_states_as_the_views(
+    state_worlds: Worlds, tmp_path: Path
+) -> None:
+    """The ordered probes (probes.py) against their views on disabled domains, alias domains
+    of every state, inactive mailboxes with and without an alias, U-labels and relay lists."""
+    world = state_worlds.get("pgsql")
+    assert_functions_answer_as_views(world, tmp_path, quiet=())
 
 
 def test_a_disabled_domain_has_no_mailbox_alias_or_login(states: World) -> None:
