@@ -2,7 +2,7 @@
 holding the same data, through the real ``postmap -q -``.
 
     .venv/bin/python -m bench.pfa_data [--mailboxes 100000] [--domains 1000] [--keys 20000]
-        [--rounds 5]
+        [--rounds 5] [--dialects pgsql,mysql,sqlite]
 
 1. A fresh PostgreSQL database is filled by bulk SQL in PostfixAdmin's schema
    (bench/postfixadmin.py, schema ``postfixadmin``) in its usual layout: M mailboxes spread
@@ -17,6 +17,9 @@ holding the same data, through the real ``postmap -q -``.
    are interleaved (mailadmin, PostfixAdmin, ..., floor, hash) ``--rounds`` times; each row
    reports the median and the spread (min-max) in µs per lookup, the process start (a run
    without keys) subtracted.
+   With ``--dialects`` naming mysql or sqlite, the panel's MariaDB database and SQLite file get
+   the same import and export (bench/other_dialects.py), and each of their chains and a floor
+   of their own join the interleaved runs; their answers are compared with PostgreSQL's.
 4. All of that right after the import (as the import left the statistics: it analyses the
    tables it wrote; the PostfixAdmin side has only what autovacuum did meanwhile), then again
    after ``VACUUM ANALYZE`` of both databases.
@@ -34,11 +37,10 @@ import random
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from bench import postfixadmin
+from bench import other_dialects, postfixadmin
 from bench.common import BenchDB, machine, size_label, stopwatch, write_result
 from bench.lookups import (
     MAILADMIN_CHAINS,
@@ -159,24 +161,14 @@ def keys(mailboxes: int, domains: int, n: int, seed: float = 0.42) -> list[str]:
     return chosen
 
 
+def source_url(source: BenchDB) -> str:
+    return f"postgresql://{source.admin.user}@{source.host}:{source.port}/{source.name}"
+
+
 def import_into(source: BenchDB, target: BenchDB) -> float:
     """A migrated, empty target filled by `manage.py import_postfixadmin`; its seconds."""
     target.recreate()
-    contract = target.contract_db()
-    contract.manage("migrate", "--no-input", "-v", "0")
-    url = f"postgresql://{source.admin.user}@{source.host}:{source.port}/{source.name}"
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "manage.py", "import_postfixadmin", "--from", url],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=contract.env(),
-        capture_output=True,
-        text=True,
-        timeout=7200,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"import_postfixadmin: {result.stdout}\n{result.stderr}")
-    return round(time.perf_counter() - started, 2)
+    return other_dialects.import_into(target.contract_db(), source_url(source))
 
 
 def floor_and_hash(source: BenchDB, pfa_dir: Path, out: Path) -> tuple[str, str]:
@@ -219,6 +211,20 @@ def candidates(
     return rows
 
 
+def dialect_rows(dialect: str, postfix: Path, floor: Path) -> dict[str, tuple[list[str], bool]]:
+    """The rows of one more dialect's export: each parameter's chain, and its floor."""
+    client = other_dialects.CLIENT[dialect]
+    rows = {
+        f"{parameter} mailadmin {dialect}": (
+            [f"{client}:{postfix / t}.cf" for t in tables],
+            parameter in DOMAIN_PARAMETERS,
+        )
+        for parameter, tables in MAILADMIN_CHAINS.items()
+    }
+    rows[f"floor SELECT '%s' {dialect}"] = ([f"{client}:{floor}"], False)
+    return rows
+
+
 def measure_phase(
     rows: dict[str, tuple[list[str], bool]], addresses: list[str], rounds: int
 ) -> dict[str, Any]:
@@ -246,9 +252,11 @@ def measure_phase(
             "hits": hits[name],
         }
     for name in rows:
-        if name.endswith(" postfixadmin"):
-            twin = name.replace(" postfixadmin", " mailadmin")
-            figures[name]["differ_from_mailadmin"] = compare(answers[name], answers[twin])
+        # PostfixAdmin's chains and the other dialects' against mailadmin's on PostgreSQL.
+        for suffix in (" postfixadmin", *(f" mailadmin {d}" for d in other_dialects.DIALECTS)):
+            if name.endswith(suffix) and not name.startswith("floor"):
+                twin = name.replace(suffix, " mailadmin")
+                figures[name]["differ_from_mailadmin"] = compare(answers[name], answers[twin])
     return figures
 
 
@@ -300,8 +308,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--db", help="the panel's database (default mailadmin_pfadata_<size>)")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
-    parser.add_argument("--drop", action="store_true", help="drop both databases at the end")
+    parser.add_argument("--drop", action="store_true", help="drop the databases at the end")
+    parser.add_argument(
+        "--dialects",
+        default="pgsql",
+        help="the panel's databases to measure, comma-separated: pgsql (always), mysql, sqlite",
+    )
     args = parser.parse_args(argv)
+    extra = [d for d in args.dialects.split(",") if d and d != "pgsql"]
+    if unknown := set(extra) - set(other_dialects.DIALECTS):
+        parser.error(f"unknown dialects: {', '.join(sorted(unknown))}")
     domains = args.domains or max(1, args.mailboxes // 100)
     target = BenchDB(args.db or f"mailadmin_pfadata_{size_label(args.mailboxes)}")
     source = BenchDB(f"{target.name}_pfa")
@@ -309,11 +325,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"filling {source.name} ...", flush=True)
     fill = fill_source(source, args.mailboxes, domains)
     print(f"importing into {target.name} ...", flush=True)
-    import_s = import_into(source, target)
+    import_s: dict[str, float] = {"pgsql": import_into(source, target)}
     export_mailadmin(target, target.out / "export")
     pfa_dir = export_postfixadmin(source, target.out / "postfixadmin")
     floor, hashed = floor_and_hash(source, pfa_dir, target.out / "reference")
     rows = candidates(target, pfa_dir, floor, hashed)
+    others = {}
+    for dialect in extra:
+        print(f"importing into {dialect} ...", flush=True)
+        db = other_dialects.contract_db(dialect, target)
+        import_s[dialect] = other_dialects.import_into(db, source_url(source))
+        postfix = other_dialects.export(db, target.out / dialect / "export", target)
+        floor_cf = other_dialects.floor_table(postfix, target.out / dialect)
+        rows.update(dialect_rows(dialect, postfix, floor_cf))
+        others[dialect] = db
     addresses = keys(args.mailboxes, domains, args.keys)
     phases: dict[str, Any] = {}
     planner: dict[str, Any] = {}
@@ -322,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             planner["vacuum_analyze_s"] = {
                 "mailadmin": vacuum_analyze(target),
                 "postfixadmin": vacuum_analyze(source),
+                **{dialect: other_dialects.analyze(db) for dialect, db in others.items()},
             }
         planner[phase] = {
             "mailadmin": statistics_of(target),
@@ -353,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.drop:
         target.drop()
         source.drop()
+        for db in others.values():
+            other_dialects.drop(db, target)
     return 0
 
 

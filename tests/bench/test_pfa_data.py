@@ -1,6 +1,7 @@
 """bench.pfa_data at a tiny size, so that it cannot rot: PostfixAdmin's tables filled by bulk
 SQL, imported by `manage.py import_postfixadmin`, both sides asked the same keys through the
-real postmap. The figures' shape is checked, never their values."""
+real postmap, with the panel's MariaDB database and SQLite file beside PostgreSQL. The
+figures' shape and the answers are checked, never the times."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def test_pfa_data_mode_measures_both_sides(tmp_path: Path) -> None:
             "bench.pfa_data",
             *("--mailboxes", str(MAILBOXES), "--domains", str(DOMAINS)),
             *("--keys", str(KEYS), "--rounds", str(ROUNDS), "--db", target.name),
+            *("--dialects", "pgsql,mysql,sqlite"),
         )
         result = json.loads((tmp_path / target.name / "pfa-data.json").read_text())
     finally:
@@ -46,6 +48,11 @@ def test_pfa_data_mode_measures_both_sides(tmp_path: Path) -> None:
             drop_roles(source.contract_db(), (f"{source.name}_pfa",))
         target.drop()
         source.drop()
+        from bench import other_dialects
+        from tests.support import ContractDB
+
+        mysql = ContractDB("mysql", target.name, "", "127.0.0.1", 3306)
+        other_dialects.drop(mysql, target)
     assert (result["mailboxes"], result["domains"], result["keys"]) == (MAILBOXES, DOMAINS, KEYS)
     assert set(result["phases"]) == {"after_import", "after_analyze"}
     for phase in result["phases"].values():
@@ -75,8 +82,14 @@ def test_pfa_data_mode_measures_both_sides(tmp_path: Path) -> None:
         }
         assert mailbox_hits == {KEYS * 8 // 10}
         for name, row in phase.items():
-            if name.endswith(" postfixadmin"):
+            if name.endswith((" postfixadmin", " mysql", " sqlite")) and "floor" not in name:
                 assert row["differ_from_mailadmin"]["count"] == 0, name
+        # MariaDB and SQLite: every chain, their floors, the same hits as PostgreSQL's.
+        for dialect in ("mysql", "sqlite"):
+            assert phase[f"floor SELECT '%s' {dialect}"]["hits"] == KEYS
+            for name in [n for n in phase if n.endswith(" mailadmin")]:
+                assert phase[f"{name} {dialect}"]["hits"] == phase[name]["hits"], name
+        assert phase["virtual_mailbox_maps mailadmin mysql"]["hits"] == KEYS * 8 // 10
     # The import left planner statistics behind (transfer/analyze.py); PostfixAdmin's bulk
     # INSERTs none until the VACUUM ANALYZE.
     planner = result["planner"]
