@@ -6,9 +6,8 @@ Run after bench.lookups (it reuses the key sets). It migrates the database and e
 again as bench.lookups does (so the lookup functions exist and roles.sql grants them), then
 measures each parameter's chain in two forms, with the same keys through the same postmap:
 
-- ``views``: every table querying its view directly (queries.POSTFIX_QUERIES, the form MariaDB
-  and SQLite use): PostgreSQL plans the view at every lookup, since Postfix sends each one as
-  a new literal query;
+- ``views``: every table querying its view directly (queries.POSTFIX_QUERIES): PostgreSQL
+  plans the view at every lookup, since Postfix sends each one as a new literal query;
 - ``functions``: the exported tables as they are on PostgreSQL, each calling its
   mailadmin_postfix_*_lookup function (queries.LOOKUP_FUNCTIONS), whose plan PL/pgSQL keeps
   for the connection.

@@ -1,10 +1,11 @@
 """What Postfix does with one recipient address, step by step, read from the contract views.
 
 The trace asks the database exactly what Postfix asks it: the queries of the exported lookup
-tables, with the same keys, in the same order, against the same views. It always uses their
-view form (queries.POSTFIX_QUERIES), in every dialect: on PostgreSQL the exported tables call
-lookup functions (queries.LOOKUP_FUNCTIONS) that answer as these queries (their bodies, or
-ordered probes tested against them: probes.py), which only the Postfix role may execute.
+tables, with the same keys, in the same order, against the same views (trace_lookups.trace_query):
+on MariaDB and SQLite the exported queries themselves; on PostgreSQL their view form
+(queries.POSTFIX_QUERIES), since the exported tables call lookup functions
+(queries.LOOKUP_FUNCTIONS) that answer as these queries (their bodies, or ordered probes tested
+against them: probes.py) and that only the Postfix role may execute.
 It follows an inbound message from a client that is neither in mynetworks nor authenticated:
 
 1. smtpd, RCPT TO: check_recipient_access (a disabled mailbox, and every address of a

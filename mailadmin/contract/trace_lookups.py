@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
-from django.db import connection
+from django.db import connection as default_connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
-from mailadmin.contract.queries import MAIN_CF_MAPS, POSTFIX_QUERIES
+from mailadmin.contract.dialects import dialect_of
+from mailadmin.contract.queries import MAIN_CF_MAPS, POSTFIX_QUERIES, exported_query
 from mailadmin.contract.trace_types import Lookup
 
 _PLACEHOLDER = re.compile(r"'%([sud])'")
@@ -17,7 +19,9 @@ _UNQUOTED = re.compile(r"(?<!%)%[sud]")
 class Lookups:
     """Runs the exported queries through Django's connection; each key is asked once."""
 
-    def __init__(self) -> None:
+    def __init__(self, connection: BaseDatabaseWrapper = default_connection) -> None:
+        self._connection = connection
+        self._dialect = dialect_of(connection)
         self._cache: dict[tuple[str, str], Lookup] = {}
 
     def ask(self, table: str, key: str) -> Lookup:
@@ -37,16 +41,26 @@ class Lookups:
                 break
         return asked
 
-    @staticmethod
-    def _run(table: str, key: str) -> Lookup:
-        template = POSTFIX_QUERIES[table]
+    def _run(self, table: str, key: str) -> Lookup:
+        template = trace_query(self._dialect, table)
         sql, params, suppressed = expand_query(template, key)
         if suppressed:
             return Lookup(table, key, template, suppressed=True)
-        with connection.cursor() as cursor:
+        with self._connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = tuple(str(row[0]) for row in cursor.fetchall() if row[0] is not None)
         return Lookup(table, key, template, rows)
+
+
+def trace_query(dialect: str, table: str) -> str:
+    """The query the trace sends for a table: the exported .cf file's on MariaDB and SQLite,
+    where the view query would read every domain row to find the key's domain
+    (queries.u_label_guarded). On PostgreSQL the view query, which the lookup function runs:
+    the function's call decodes the LATIN1 connection of Postfix 3.7's client, and Django's
+    connection is UTF-8, so a non-ASCII key would not survive it."""
+    if dialect == "pgsql":
+        return POSTFIX_QUERIES[table]
+    return exported_query(dialect, table)
 
 
 def expand_query(template: str, key: str) -> tuple[str, list[str], bool]:
