@@ -122,6 +122,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # An htmx request the guards send to a login page loads that page in the whole window.
+    "mailadmin.htmx_redirects.HtmxLoginRedirectMiddleware",
     # Client IP for audit entries written by the services.
     "audit.middleware.RequestIPMiddleware",
 ]
