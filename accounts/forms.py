@@ -69,11 +69,8 @@ class AdminCreateForm(forms.Form):
     )
 
     def clean_username(self) -> str:
-        # Compared as it will be stored (services.admin_create normalises it the same way).
-        username = str(get_user_model().normalize_username(self.cleaned_data["username"].strip()))
-        if get_user_model().objects.filter(username=username).exists():
-            raise forms.ValidationError(_("An account with this username already exists."))
-        return username
+        # As it will be stored; whether the name is free is services.admin_create's rule.
+        return str(get_user_model().normalize_username(self.cleaned_data["username"].strip()))
 
 
 class AdminRolesForm(forms.Form):

@@ -9,7 +9,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from accounts import throttle as login_throttle
@@ -46,6 +48,33 @@ def _check_password(password: str, user: Any) -> None:
         raise ValidationError({"password": exc.messages}) from None
 
 
+def _check_username_free(username: str) -> None:
+    """One account per name in any case: `ADMIN` next to `admin` would be two admins whose
+    names read the same in the audit log, and a login typed in the other case finds the other
+    account. The folding is the database's lower(), the one its unique index uses."""
+    folded = Lower(Value(username, output_field=CharField()))
+    taken = (
+        get_user_model()
+        .objects.annotate(folded=Lower("username"))
+        .filter(folded=folded)
+        .values_list("username", flat=True)
+        .first()
+    )
+    if taken is None:
+        return
+    if taken == username:
+        raise ValidationError({"username": _("An account with this username already exists.")})
+    raise ValidationError(
+        {
+            "username": _(
+                "An admin named %(name)s already exists; usernames that differ only in case"
+                " are one name."
+            )
+            % {"name": taken}
+        }
+    )
+
+
 @transaction.atomic
 def admin_create(
     *,
@@ -75,6 +104,7 @@ def admin_create(
     # stored: "⑴x" passes them but is stored as "(1)x", which does not.
     username = user_model.normalize_username(username.strip())
     user = user_model(username=username, is_superuser=superadmin, is_staff=False, is_active=active)
+    _check_username_free(username)
     try:
         user.full_clean(exclude=["password"])
     except ValidationError as exc:
@@ -95,7 +125,14 @@ def admin_create(
         else:
             _check_password(password, user)
         user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # A concurrent create of the same name, in any spelling: the folded name's unique
+        # index (migration 0003) is the judge.
+        _check_username_free(username)
+        raise
     user.administered_domains.add(*granted)
     changes = {"superadmin": superadmin, "active": active, "domains": [d.name for d in granted]}
     record_many(
