@@ -11,20 +11,21 @@ from django.utils.translation import gettext_lazy as _
 from domains.models import Delivery
 from domains.selectors import DOMAIN_ORDERINGS
 from domains.services import check_delivery
-from mailadmin.sizes import parse_size
+from mailadmin.sizes import parse_typed_size
 
 _BINARY_UNITS = (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024))
 
 
 def exact_size(size: int | None) -> str:
     """A byte count in the largest binary unit that divides it exactly, so that saving a form
-    unchanged never rounds a quota: 2147483648 -> "2G", 1000 -> "1000"."""
+    unchanged never rounds a quota: 2147483648 -> "2G", 1000 -> "1000B" (a number without a
+    unit is refused: mailadmin.sizes.parse_typed_size)."""
     if not size:
         return "0"
     for unit, factor in _BINARY_UNITS:
         if size % factor == 0:
             return f"{size // factor}{unit}"
-    return str(size)
+    return f"{size}B"
 
 
 class SizeField(forms.CharField):
@@ -43,7 +44,7 @@ class SizeField(forms.CharField):
         text = str(value or "")
         if len(text) > 32:
             raise ValidationError(_("That size is too long."), code="max_length")
-        return parse_size(text)
+        return parse_typed_size(text)
 
 
 class DomainSettingsForm(forms.Form):

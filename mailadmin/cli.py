@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
 from mailadmin.names import domain_to_unicode
-from mailadmin.sizes import parse_size
+from mailadmin.sizes import parse_typed_size
 
 T = TypeVar("T")
 
@@ -52,7 +52,7 @@ def validation_message(exc: ValidationError, labels: Mapping[str, str] | None = 
 def size(text: str) -> int:
     """argparse type for quota sizes: "2G", "500M", "1.5GiB", "0" or "unlimited"."""
     try:
-        return parse_size(text)
+        return parse_typed_size(text)
     except ValidationError as exc:
         raise argparse.ArgumentTypeError(" ".join(exc.messages)) from None
 

@@ -43,6 +43,21 @@ def parse_size(text: str) -> int:
     return size
 
 
+def parse_typed_size(text: str) -> int:
+    """parse_size for what people type (the panel's forms, the CLI): a number other than 0
+    needs a unit. "5" was five bytes, where an admin means 5 MB or 5 GB (PostfixAdmin reads
+    its quotas in MB); bytes are written "5B". Files keep bare bytes (the CSV format)."""
+    value = (text or "").strip()
+    match = _SIZE.match(value)
+    if match and value == match.group(1) and Decimal(match.group(1)) != 0:
+        raise ValidationError(
+            _("“%(value)s” has no unit: write %(value)sM or %(value)sG, or %(value)sB for bytes."),
+            code="no_unit",
+            params={"value": value},
+        )
+    return parse_size(text)
+
+
 def format_size(size: int) -> str:
     """Human form of a byte count in binary units: 0 is shown as unlimited."""
     if size <= 0:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mailadmin.ids import MAX_ID
 from mailadmin.names import normalize_domain, normalize_local_part, split_address
-from mailadmin.sizes import format_size, parse_size
+from mailadmin.sizes import format_size, parse_typed_size
 from mailboxes.models import StorageFormat
 
 GENERATE = "generate"
@@ -25,15 +25,10 @@ PASSWORD_CHOICES = [
 
 
 class QuotaField(forms.Field):
-    """A size typed in human units ("2G", "500M", "unlimited"); cleans to bytes."""
+    """A size typed in human units ("2G", "500M", "unlimited"); cleans to bytes. Its help
+    text is the domain's (quota_help)."""
 
     widget = forms.TextInput(attrs={"maxlength": "40", "inputmode": "text"})
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "help_text", _("For example 500M, 2G or 1.5GiB; empty or 0 means no limit.")
-        )
-        super().__init__(**kwargs)
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, int):
@@ -41,13 +36,27 @@ class QuotaField(forms.Field):
         return value
 
     def to_python(self, value: Any) -> int:
-        return parse_size(str(value or ""))
+        return parse_typed_size(str(value or ""))
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         # The form shows "976.6 KiB" for 1000000 bytes: sent back untouched, it is no change.
         if str(self.prepare_value(initial) or "") == str(data or "").strip():
             return False
         return super().has_changed(initial, data)
+
+
+def quota_help(domain: Any, *, creating: bool) -> str:
+    """What an empty quota or 0 means in `domain` (mailboxes.rules.quota_or_default and
+    check_quota decide it; this says it before the admin tries)."""
+    example = _("For example 500M or 2G.")
+    if domain.max_mailbox_quota:
+        maximum = format_size(domain.max_mailbox_quota)
+        if creating:
+            return f"{example} " + _("Empty: the domain's maximum, %(max)s.") % {"max": maximum}
+        return f"{example} " + _("At most %(max)s.") % {"max": maximum}
+    if domain.total_quota:
+        return f"{example} " + _("Needed: the domain has a total quota.")
+    return f"{example} " + _("Empty or 0: no limit.")
 
 
 class OwnerIdField(forms.IntegerField):
@@ -97,8 +106,9 @@ class MailboxCreateForm(PasswordChoiceMixin):
 
     field_order = ["local_part", "name", "password_mode", "password", "quota", "storage_format"]
 
-    def __init__(self, *args: Any, owner_ids: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, domain: Any, owner_ids: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["quota"].help_text = quota_help(domain, creating=True)
         if not owner_ids:
             # Who owns delivered mail is the superadmin's decision, as for domains.
             del self.fields["uid"]
@@ -114,8 +124,9 @@ class MailboxEditForm(forms.Form):
     uid = OwnerIdField(label=_("uid override"), help_text=_("Empty: the domain's or the default."))
     gid = OwnerIdField(label=_("gid override"), help_text=_("Empty: the domain's or the default."))
 
-    def __init__(self, *args: Any, owner_ids: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, domain: Any, owner_ids: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["quota"].help_text = quota_help(domain, creating=False)
         if not owner_ids:
             del self.fields["uid"]
             del self.fields["gid"]

@@ -407,6 +407,10 @@ def test_mailbox_add_takes_the_domain_maximum_as_default_quota():
         ),
         (["b@example.com", "--quota", "0"], "quota: example.com allows at most 2 GiB"),
         (["b@example.com", "--quota", "2 apples"], "argument --quota: “2 apples” is not a size"),
+        (
+            ["b@example.com", "--quota", "5"],
+            "argument --quota: “5” has no unit: write 5M or 5G, or 5B for bytes.",
+        ),
         (["b@example.com", "--uid", "0"], "uid: uid must be between 1000 and"),
         (["b@example.com", "--gid", "999"], "gid: gid must be between 1000 and"),
         (["b@example.com", "--format", "mh"], "argument --format: invalid choice"),

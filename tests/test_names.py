@@ -13,7 +13,7 @@ from mailadmin.names import (
     normalize_transport,
     split_address,
 )
-from mailadmin.sizes import format_size, parse_size
+from mailadmin.sizes import format_size, parse_size, parse_typed_size
 
 
 @pytest.mark.parametrize(
@@ -256,6 +256,31 @@ def test_parse_size_refuses(text, code):
     with pytest.raises(ValidationError) as info:
         parse_size(text)
     assert info.value.code == code
+
+
+@pytest.mark.parametrize("text", ["5", "1024", "1.5", " 20 "])
+def test_a_typed_size_needs_a_unit(text):
+    """In the panel and the CLI a number alone was bytes ("5" five bytes); files keep it."""
+    with pytest.raises(ValidationError) as info:
+        parse_typed_size(text)
+    assert info.value.code == "no_unit"
+    assert parse_size(text) == int(float(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("", 0),
+        ("0", 0),
+        ("0.0", 0),
+        ("unlimited", 0),
+        ("5B", 5),
+        ("5M", 5 * 2**20),
+        ("2 gb", 2**31),
+    ],
+)
+def test_a_typed_size_with_a_unit(text, size):
+    assert parse_typed_size(text) == size
 
 
 def test_format_size():

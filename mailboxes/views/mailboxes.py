@@ -95,7 +95,7 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
 def mailbox_create(request: HttpRequest, domain: str) -> HttpResponse:
     the_domain = domain_from_url(request, domain)
     owner_ids = is_superadmin(request.user)
-    form = MailboxCreateForm(request.POST or None, owner_ids=owner_ids)
+    form = MailboxCreateForm(request.POST or None, domain=the_domain, owner_ids=owner_ids)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -158,7 +158,9 @@ def mailbox_edit(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
     mailbox = selectors.mailbox_in_domain(user=request.user, domain=the_domain, pk=pk)
     owner_ids = is_superadmin(request.user)
     initial = {"name": mailbox.name, "quota": mailbox.quota, "uid": mailbox.uid, "gid": mailbox.gid}
-    form = MailboxEditForm(request.POST or None, initial=initial, owner_ids=owner_ids)
+    form = MailboxEditForm(
+        request.POST or None, initial=initial, domain=the_domain, owner_ids=owner_ids
+    )
     if request.method == "POST" and form.is_valid():
         try:
             mailbox = _apply_edit(request, mailbox, form)
