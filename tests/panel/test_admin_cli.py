@@ -95,9 +95,10 @@ def test_first_admin_prints_the_panel_login_once(db):
     assert "http://127.0.0.1:8000/accounts/login/" in text
     password = generated(text)
     assert get_user_model().objects.get(username="admin").check_password(password)
+    # Every later start prints where the panel is, never a password again.
     again = io.StringIO()
-    call_command("first_admin", stdout=again)
-    assert again.getvalue() == ""
+    call_command("first_admin", "--bind", "0.0.0.0:8080", stdout=again)
+    assert again.getvalue() == "The panel: http://127.0.0.1:8080/accounts/login/\n"
 
 
 def test_cli_from_the_shell_fails_with_one_line(tmp_path):
