@@ -22,9 +22,10 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 
 def wants_partial(request: HttpRequest) -> bool:
-    """An htmx request that swaps part of the page (a boosted link wants the whole page)."""
+    """An htmx request that swaps part of the page (a boosted link, and htmx restoring a page
+    from history, want the whole page)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted  # type: ignore[union-attr]
+    return bool(htmx) and not (htmx.boosted or htmx.history_restore_request)  # type: ignore[union-attr]
 
 
 def render_page(
