@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -43,3 +43,38 @@ def not_yours(actor: object, name: str) -> str:
     if is_superadmin(actor):  # type: ignore[arg-type]
         return _("There is no domain %(name)s.") % {"name": name}
     return _("%(name)s is not one of your domains.") % {"name": name}
+
+
+class Checks:
+    """Independent checks of one write, run all before any error is raised, so that a form
+    shows every mistake at once instead of one per submit:
+
+        checks = Checks()
+        with checks:
+            rules.check_quota(...)
+        with checks:
+            rules.check_password(...)
+        checks.raise_errors()
+
+    A check that later ones depend on (the domain exists) stays outside and raises at once.
+    """
+
+    def __init__(self) -> None:
+        self._errors: dict[str, list[ValidationError]] = {}
+
+    def __enter__(self) -> Checks:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, _tb: object) -> bool:
+        if not isinstance(error, ValidationError):
+            return False
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                self._errors.setdefault(field, []).extend(errors)
+        else:
+            self._errors.setdefault(NON_FIELD_ERRORS, []).extend(error.error_list)
+        return True
+
+    def raise_errors(self) -> None:
+        if self._errors:
+            raise ValidationError(self._errors)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from audit.services import diff, record, record_changes
 from domains.models import Domain
 from mailadmin.access import Actor
-from mailadmin.writes import save_checked
+from mailadmin.writes import Checks, save_checked
 from mailboxes import rules
 from mailboxes.locks import alias_for_update, hosted_domain_for_update, mailbox_for_update, usage
 from mailboxes.loops import check_alias_expansion
@@ -87,10 +87,17 @@ def alias_create(
     local_part, domain_name = rules.split_address(address, allow_catchall=True)
     domain = hosted_domain_for_update(actor, domain_name)
     alias_address = f"{local_part}@{domain.name}"
-    if domain.aliases.filter(local_part=local_part).exists():
-        raise ValidationError({"address": rules.alias_exists(alias_address)})
-    _check_room(domain)
-    cleaned = _clean_destinations(alias_address, destinations, domain, local_part, actor=actor)
+    # Every mistake at once: the address taken, the domain full, the destinations.
+    checks = Checks()
+    with checks:
+        if domain.aliases.filter(local_part=local_part).exists():
+            raise ValidationError({"address": rules.alias_exists(alias_address)})
+    with checks:
+        _check_room(domain)
+    cleaned: list[str] = []
+    with checks:
+        cleaned = _clean_destinations(alias_address, destinations, domain, local_part, actor=actor)
+    checks.raise_errors()
     alias = _insert(domain, local_part, cleaned, description=description.strip(), active=active)
     record(
         actor=actor,

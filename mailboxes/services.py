@@ -18,7 +18,7 @@ from audit.services import diff, record, record_changes
 from mailadmin import passwords
 from mailadmin.access import Actor
 from mailadmin.ids import check_owner_id
-from mailadmin.writes import save_checked
+from mailadmin.writes import Checks, save_checked
 from mailboxes import rules
 from mailboxes.alias_services import (
     FORWARDING_DESCRIPTION,
@@ -77,25 +77,39 @@ def mailbox_create(
     local_part, domain_name = rules.split_address(address)
     domain = hosted_domain_for_update(actor, domain_name)
     check_owner_ids(actor, uid, gid)
-    rules.check_storage_format(storage_format)
     canonical = f"{local_part}@{domain.name}"
-    if domain.mailboxes.filter(local_part=local_part).exists():
-        raise ValidationError({"address": rules.mailbox_exists(canonical)})
-    if homes_awaiting_archive(domain.name, {local_part}):
-        # The old directory would be handed to the new mailbox (mailboxes/maildirs/).
-        raise ValidationError({"address": awaiting_archive_error(canonical)})
     quota = rules.quota_or_default(domain, quota)
+    # Every mistake at once: the address, the limits, the password, the owner ids.
+    checks = Checks()
+    with checks:
+        rules.check_storage_format(storage_format)
+    with checks:
+        if domain.mailboxes.filter(local_part=local_part).exists():
+            raise ValidationError({"address": rules.mailbox_exists(canonical)})
+        if homes_awaiting_archive(domain.name, {local_part}):
+            # The old directory would be handed to the new mailbox (mailboxes/maildirs/).
+            raise ValidationError({"address": awaiting_archive_error(canonical)})
     counters = usage(domain) if domain.max_mailboxes or domain.total_quota else None
-    rules.check_room_for_mailbox(domain, mailboxes=counters.mailboxes if counters else 0)
-    rules.check_quota(domain, quota, allocated=counters.quota_allocated if counters else 0)
+    with checks:
+        rules.check_room_for_mailbox(domain, mailboxes=counters.mailboxes if counters else 0)
+    with checks:
+        rules.check_quota(domain, quota, allocated=counters.quota_allocated if counters else 0)
+    with checks:
+        if password_hash is not None:
+            rules.check_password_hash(password_hash)
+        elif password is not None:
+            rules.check_password(password)
+    with checks:
+        uid = check_owner_id(uid, field="uid")
+    with checks:
+        gid = check_owner_id(gid, field="gid")
+    checks.raise_errors()
     generated = None
     if password_hash is not None:
-        rules.check_password_hash(password_hash)
         stored = password_hash
     else:
         if password is None:
             password = generated = passwords.generate_password()
-        rules.check_password(password)
         stored = passwords.hash_password(password)
     path = canonical_path(domain.name, local_part, storage_format)
     holder = path_conflict(domain=domain.name, local_part=local_part, path=path)
@@ -110,8 +124,8 @@ def mailbox_create(
         quota=quota,
         format=storage_format,
         path=path,
-        uid=check_owner_id(uid, field="uid"),
-        gid=check_owner_id(gid, field="gid"),
+        uid=uid,
+        gid=gid,
         active=active,
     )
     save_checked(mailbox, conflict=rules.mailbox_exists(canonical))
