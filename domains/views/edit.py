@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from domains import selectors, services
 from domains.forms import DomainDescriptionForm, DomainSettingsForm, settings_initial
+from domains.limits import LIMIT_FIELDS, limits_below_use
 from mailadmin.access import is_superadmin, panel_admin_required, superadmin_required
 from mailadmin.rendering import (
     actor,
@@ -55,13 +56,18 @@ def domain_edit(request: HttpRequest, name: str) -> HttpResponse:
         form = DomainDescriptionForm(data, initial={"description": domain.description})
     if request.method == "POST" and form.is_valid():
         try:
-            services.domain_update(actor=actor(request), domain=domain, **form.cleaned_data)
+            updated = services.domain_update(
+                actor=actor(request), domain=domain, **form.cleaned_data
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("The domain %(name)s was saved.") % {"name": domain.display_name}
             )
+            if LIMIT_FIELDS & set(form.changed_data):
+                for warning in limits_below_use(updated):
+                    messages.warning(request, warning)
             return redirect_after_post(request, reverse("domains:detail", args=[domain.name]))
     context = {"form": form, "creating": False, "domain": domain}
     return render_page(request, "domains/domain_form.html", context, partial="form")
