@@ -92,7 +92,7 @@ def alias_create(
     with checks:
         if domain.aliases.filter(local_part=local_part).exists():
             raise ValidationError({"address": rules.alias_exists(alias_address)})
-    with checks:
+        # Only a free address takes a place: a taken one is reported, not the full domain.
         _check_room(domain)
     cleaned: list[str] = []
     with checks:

@@ -83,14 +83,14 @@ def mailbox_create(
     checks = Checks()
     with checks:
         rules.check_storage_format(storage_format)
+    counters = usage(domain) if domain.max_mailboxes or domain.total_quota else None
     with checks:
         if domain.mailboxes.filter(local_part=local_part).exists():
             raise ValidationError({"address": rules.mailbox_exists(canonical)})
         if homes_awaiting_archive(domain.name, {local_part}):
             # The old directory would be handed to the new mailbox (mailboxes/maildirs/).
             raise ValidationError({"address": awaiting_archive_error(canonical)})
-    counters = usage(domain) if domain.max_mailboxes or domain.total_quota else None
-    with checks:
+        # Only a free address takes a place: a taken one is reported, not the full domain.
         rules.check_room_for_mailbox(domain, mailboxes=counters.mailboxes if counters else 0)
     with checks:
         rules.check_quota(domain, quota, allocated=counters.quota_allocated if counters else 0)
