@@ -50,6 +50,13 @@ def _clean_destinations(
     return cleaned
 
 
+def _lists_itself(address: str, destinations: Iterable[str]) -> bool:
+    try:
+        return address in rules.normalize_destinations(destinations)
+    except ValidationError:
+        return False  # the destinations' own check names what is wrong with them
+
+
 def _insert(
     domain: Domain, local_part: str, destinations: list[str], *, description: str, active: bool
 ) -> Alias:
@@ -82,11 +89,24 @@ def alias_create(
     destinations: Iterable[str],
     description: str = "",
     active: bool = True,
+    mailbox_copy: bool | None = None,
 ) -> Alias:
-    """Create an alias; `@domain` is the domain's catch-all."""
+    """Create an alias; `@domain` is the domain's catch-all.
+
+    An alias at a mailbox's address takes all of that address's mail (the contract: an active
+    alias answers before the mailbox). Unless it lists the address itself (a copy stays), the
+    writer says which it means: `mailbox_copy` True adds the address to the destinations,
+    False forwards only; None is refused, so the mailbox never goes quiet by accident.
+    """
     local_part, domain_name = rules.split_address(address, allow_catchall=True)
     domain = hosted_domain_for_update(actor, domain_name)
     alias_address = f"{local_part}@{domain.name}"
+    destinations = list(destinations)
+    if local_part and domain.mailboxes.filter(local_part=local_part).exists():
+        if mailbox_copy:
+            destinations.append(alias_address)
+        elif mailbox_copy is None and not _lists_itself(alias_address, destinations):
+            raise ValidationError({"destinations": rules.alias_at_mailbox(alias_address)})
     # Every mistake at once: the address taken, the domain full, the destinations.
     checks = Checks()
     with checks:

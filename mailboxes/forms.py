@@ -16,6 +16,8 @@ from mailadmin.names import normalize_domain, normalize_local_part, split_addres
 from mailadmin.sizes import format_size, parse_typed_size
 from mailboxes.models import StorageFormat
 
+KEEP_COPY = "keep"
+FORWARD_ONLY = "forward"
 GENERATE = "generate"
 TYPE = "type"
 PASSWORD_CHOICES = [
@@ -183,6 +185,18 @@ class AliasCreateForm(forms.Form):
         label=_("Destinations"), help_text=_("One address a line; may be outside this server.")
     )
     description = forms.CharField(label=_("Description"), max_length=255, required=False)
+    mailbox_copy = forms.TypedChoiceField(
+        label=_("When the address is a mailbox's"),
+        choices=[
+            (KEEP_COPY, _("The mailbox keeps a copy")),
+            (FORWARD_ONLY, _("Forward only: the mailbox receives nothing")),
+        ],
+        coerce=lambda value: value == KEEP_COPY,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("An alias at a mailbox's address takes all of its mail."),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -228,6 +228,18 @@ def clean_destinations(
     return cleaned
 
 
+def alias_at_mailbox(address: str) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(address)s is a mailbox: an alias at its address takes all of its mail. Say"
+            " whether the mailbox keeps a copy or gets nothing (in the CLI: --keep-copy or"
+            " --forward-only)."
+        )
+        % {"address": address},
+        code="mailbox_address",
+    )
+
+
 def check_self_destination(
     address: str, destinations: Collection[str], *, is_mailbox: bool
 ) -> None:

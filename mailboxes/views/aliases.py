@@ -70,6 +70,7 @@ def alias_create(request: HttpRequest, domain: str) -> HttpResponse:
                 address=f"{data['local_part']}@{the_domain.name}",
                 destinations=data["destinations"],
                 description=data["description"],
+                mailbox_copy=data["mailbox_copy"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc, CREATE_FIELDS)

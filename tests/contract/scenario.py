@@ -53,8 +53,8 @@ def build() -> None:
     def mailbox(address: str, **kwargs: Any) -> None:
         ms.mailbox_create(actor=None, address=address, password_hash=password_hash, **kwargs)
 
-    def alias(address: str, *destinations: str, active: bool = True) -> None:
-        ms.alias_create(actor=None, address=address, destinations=destinations, active=active)
+    def alias(address: str, *destinations: str, **kwargs: Any) -> None:
+        ms.alias_create(actor=None, address=address, destinations=destinations, **kwargs)
 
     ds.server_settings_update(actor=None, default_uid=5100, default_gid=5200)
 
@@ -65,7 +65,7 @@ def build() -> None:
     mailbox("dave@example.com")
     alias("dave@example.com", "dave@example.com", "dave@elsewhere.net")
     mailbox("erin@example.com")
-    alias("erin@example.com", "erin@elsewhere.net")
+    alias("erin@example.com", "erin@elsewhere.net", mailbox_copy=False)
     mailbox("mixed@example.com", uid=3101)
     mailbox("o'brien@example.com")
     mailbox("under_score@example.com")

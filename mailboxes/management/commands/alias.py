@@ -18,6 +18,21 @@ class Command(SubcommandCommand):
         add.add_argument("address", metavar="ADDRESS")
         add.add_argument("destinations", metavar="DEST", nargs="+")
         add.add_argument("--description", default="")
+        at_mailbox = add.add_mutually_exclusive_group()
+        at_mailbox.add_argument(
+            "--keep-copy",
+            dest="mailbox_copy",
+            action="store_const",
+            const=True,
+            help="ADDRESS is a mailbox's: it keeps a copy of the mail",
+        )
+        at_mailbox.add_argument(
+            "--forward-only",
+            dest="mailbox_copy",
+            action="store_const",
+            const=False,
+            help="ADDRESS is a mailbox's: forward only, the mailbox receives nothing",
+        )
 
         listing = self.action("list", "List aliases and their destinations.")
         listing.add_argument("--domain", help="only this domain's aliases")
@@ -35,6 +50,7 @@ class Command(SubcommandCommand):
             address=options["address"],
             destinations=options["destinations"],
             description=options["description"],
+            mailbox_copy=options["mailbox_copy"],
         )
         self.stdout.write(f"Created {_describe(alias)}.")
 
