@@ -260,7 +260,7 @@ def test_loop_through_an_alias_domain_is_refused(x) -> None:
 def test_a_mailbox_forwarding_to_its_alias_domain_form_loops(x) -> None:
     # Not a copy: a@ax.example is rewritten to a@x.example, which the alias rewrites again.
     factories.mailbox("a@x.example")
-    message = refused(address="a@x.example", destinations=["a@ax.example"])
+    message = refused(address="a@x.example", destinations=["a@ax.example"], mailbox_copy=False)
     assert path("a@x.example", "a@ax.example", "a@x.example") in message
 
 
