@@ -10,10 +10,25 @@ from __future__ import annotations
 
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from domains.models import Domain, DomainUsage
 from mailadmin.sizes import format_size
+
+MAILBOXES_OVER = ngettext_lazy(
+    "%(name)s has %(n)d mailbox, more than its maximum of %(max)d: no mailbox can be added"
+    " until some are deleted.",
+    "%(name)s has %(n)d mailboxes, more than its maximum of %(max)d: no mailbox can be added"
+    " until some are deleted.",
+    "n",
+)
+ALIASES_OVER = ngettext_lazy(
+    "%(name)s has %(n)d alias, more than its maximum of %(max)d: no alias can be added until"
+    " some are deleted.",
+    "%(name)s has %(n)d aliases, more than its maximum of %(max)d: no alias can be added until"
+    " some are deleted.",
+    "n",
+)
 
 # The settings whose change limits_below_use answers.
 LIMIT_FIELDS = frozenset({"max_mailboxes", "max_aliases", "max_mailbox_quota", "total_quota"})
@@ -23,28 +38,13 @@ def limits_below_use(domain: Domain) -> list[str]:
     """One sentence per limit of `domain` that its current use exceeds; none when it fits."""
     use = DomainUsage.objects.filter(domain_id=domain.pk).first() or DomainUsage()
     found = []
-    if domain.max_mailboxes and use.mailboxes > domain.max_mailboxes:
-        found.append(
-            ngettext(
-                "%(name)s has %(n)d mailbox, more than its maximum of %(max)d: no mailbox can be"
-                " added until some are deleted.",
-                "%(name)s has %(n)d mailboxes, more than its maximum of %(max)d: no mailbox can"
-                " be added until some are deleted.",
-                use.mailboxes,
-            )
-            % {"name": domain.display_name, "n": use.mailboxes, "max": domain.max_mailboxes}
-        )
-    if domain.max_aliases and use.aliases > domain.max_aliases:
-        found.append(
-            ngettext(
-                "%(name)s has %(n)d alias, more than its maximum of %(max)d: no alias can be"
-                " added until some are deleted.",
-                "%(name)s has %(n)d aliases, more than its maximum of %(max)d: no alias can be"
-                " added until some are deleted.",
-                use.aliases,
-            )
-            % {"name": domain.display_name, "n": use.aliases, "max": domain.max_aliases}
-        )
+    counted = (
+        (use.mailboxes, domain.max_mailboxes, MAILBOXES_OVER),
+        (use.aliases, domain.max_aliases, ALIASES_OVER),
+    )
+    for count, limit, sentence in counted:
+        if limit and count > limit:
+            found.append(sentence % {"name": domain.display_name, "n": count, "max": limit})
     if domain.total_quota and use.quota_allocated > domain.total_quota:
         found.append(
             _(
