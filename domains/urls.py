@@ -16,6 +16,7 @@ urlpatterns = [
     path("domains/<str:name>/", views.domain_detail, name="detail"),
     path("domains/<str:name>/edit/", views.domain_edit, name="edit"),
     path("domains/<str:name>/toggle/", views.domain_toggle, name="toggle"),
+    path("domains/<str:name>/disable/", views.domain_disable, name="disable"),
     path("domains/<str:name>/delete/", views.domain_delete, name="delete"),
     path(
         "domains/<str:name>/relay-recipients/",

@@ -56,6 +56,9 @@ _DOMAIN_ROW = Labels(
         "inactive": gettext_lazy("inactive"),
         "disable": gettext_lazy("Disable"),
         "enable": gettext_lazy("Enable"),
+        "confirm_disable": gettext_lazy(
+            "Disable this domain? Mail to every address of it is refused until it is enabled again."
+        ),
     }
 )
 # Deliveries by value (get_delivery_display() builds the field's choices anew on each call).

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -8,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from domains import selectors, services
 from domains.forms import DomainDescriptionForm, DomainSettingsForm, settings_initial
@@ -80,6 +81,12 @@ def domain_toggle(request: HttpRequest, name: str) -> HttpResponse:
     domain = selectors.domain_get(user=request.user, name=name)
     wanted = request.POST.get("active")
     active = (wanted == "1") if wanted in {"0", "1"} else not domain.active
+    if domain.active and not active and request.POST.get("confirmed") != "1":
+        # Disabling refuses mail to every address of the domain, so it is asked first: with
+        # JavaScript by the button (hx-confirm, which then sends `confirmed`), else on a page.
+        back = safe_next(request, reverse("domains:detail", args=[domain.name]))
+        url = reverse("domains:disable", args=[domain.name])
+        return redirect_after_post(request, f"{url}?{urlencode({'next': back})}")
     services.domain_set_active(actor=actor(request), domain=domain, active=active)
     text = _("%(name)s is now enabled.") if active else _("%(name)s is now disabled.")
     messages.success(request, text % {"name": domain.display_name})
@@ -89,6 +96,19 @@ def domain_toggle(request: HttpRequest, name: str) -> HttpResponse:
     return redirect_after_post(
         request, safe_next(request, reverse("domains:detail", args=[domain.name]))
     )
+
+
+@superadmin_required
+@require_GET
+def domain_disable(request: HttpRequest, name: str) -> HttpResponse:
+    """What disabling the domain does, asked before domain_toggle does it."""
+    domain = selectors.domain_get(user=request.user, name=name)
+    context = {
+        "domain": domain,
+        "impact": selectors.domain_delete_impact(domain),
+        "next": safe_next(request, reverse("domains:detail", args=[domain.name])),
+    }
+    return render_page(request, "domains/domain_disable.html", context, partial="form")
 
 
 def impact_text(impact: dict[str, int]) -> str:

@@ -121,7 +121,11 @@ def test_audit_page_whole_and_partial_and_methods(client_super, htmx, client):
 
 
 def test_ip_comes_from_the_request(client_super):
-    client_super.post("/domains/a.example/toggle/", {"active": "0"}, REMOTE_ADDR="203.0.113.7")
+    client_super.post(
+        "/domains/a.example/toggle/",
+        {"active": "0", "confirmed": "1"},
+        REMOTE_ADDR="203.0.113.7",
+    )
     entry = AuditEntry.objects.get(action="disable", domain="a.example")
     assert entry.ip == "203.0.113.7"
 

@@ -22,6 +22,7 @@ PAGES = [
     ("/domains/new/", {"GET", "POST"}, "super"),
     ("/domains/{d}/delete/", {"GET", "POST"}, "super"),
     ("/domains/{d}/toggle/", {"POST"}, "super"),
+    ("/domains/{d}/disable/", {"GET"}, "super"),
     ("/config/", {"GET", "POST"}, "super"),
     ("/config/download/", {"POST"}, "super"),
 ]

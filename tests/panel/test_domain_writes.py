@@ -119,14 +119,26 @@ def test_domain_admin_may_change_only_the_description(client_a, domain_a):
     assert 'name="max_mailboxes"' not in form
 
 
-def test_toggle_disables_and_enables(client_super, domain_a):
+def test_disabling_asks_first(client_super, domain_a):
     response = client_super.post("/domains/a.example/toggle/", {"active": "0"})
+    assert response.status_code == 302
+    assert response["Location"] == "/domains/a.example/disable/?next=%2Fdomains%2Fa.example%2F"
+    domain_a.refresh_from_db()
+    assert domain_a.active
+    page = client_super.get(response["Location"]).content.decode()
+    assert "Disable a.example?" in page
+    assert 'name="confirmed" value="1"' in page
+    assert not AuditEntry.objects.filter(action="disable").exists()
+
+
+def test_toggle_disables_and_enables(client_super, domain_a):
+    response = client_super.post("/domains/a.example/toggle/", {"active": "0", "confirmed": "1"})
     assert response.status_code == 302
     domain_a.refresh_from_db()
     assert not domain_a.active
     assert AuditEntry.objects.filter(action="disable", domain="a.example").exists()
     # The same request twice changes nothing more.
-    client_super.post("/domains/a.example/toggle/", {"active": "0"})
+    client_super.post("/domains/a.example/toggle/", {"active": "0", "confirmed": "1"})
     assert AuditEntry.objects.filter(action="disable", domain="a.example").count() == 1
     client_super.post("/domains/a.example/toggle/", {"active": "1"})
     domain_a.refresh_from_db()
@@ -134,7 +146,9 @@ def test_toggle_disables_and_enables(client_super, domain_a):
 
 
 def test_toggle_with_htmx_returns_the_row(client_super, htmx, domain_a):
-    response = client_super.post("/domains/a.example/toggle/", {"active": "0"}, headers=htmx)
+    response = client_super.post(
+        "/domains/a.example/toggle/", {"active": "0", "confirmed": "1"}, headers=htmx
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert body.lstrip().startswith(f'<tr id="domain-{domain_a.pk}"')
@@ -144,7 +158,8 @@ def test_toggle_with_htmx_returns_the_row(client_super, htmx, domain_a):
 
 def test_toggle_next_must_stay_on_the_site(client_super):
     response = client_super.post(
-        "/domains/a.example/toggle/", {"active": "0", "next": "https://evil.example/"}
+        "/domains/a.example/toggle/",
+        {"active": "0", "confirmed": "1", "next": "https://evil.example/"},
     )
     assert response["Location"] == "/domains/a.example/"
     assert not Domain.objects.get(name="a.example").active  # refused `next`, done toggle
