@@ -3,15 +3,18 @@
 The commands (domain, aliasdomain, mailbox, alias) are thin: every write goes through the
 services with actor=None (the operator at the shell is the system itself), every read through
 the selectors. This module turns what those raise into one line on stderr and a non-zero exit,
-reads passwords from stdin (never argv) and prints plain aligned tables.
+reads passwords from stdin (never argv) and prints plain aligned tables, or with `--json` the
+same records as JSON for scripts (the fields are listed in docs/cli.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, ClassVar, NoReturn, TextIO, TypeVar, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
@@ -19,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
 from mailadmin.names import domain_to_unicode
-from mailadmin.sizes import parse_typed_size
+from mailadmin.sizes import format_size, parse_typed_size
 
 T = TypeVar("T")
 
@@ -93,6 +96,52 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]
     ]
 
 
+# One row of `list --json` or the object of `show --json`: JSON values only (sizes in bytes,
+# times as ISO 8601 strings), names both as shown (Unicode) and as stored (A-labels).
+Record = dict[str, Any]
+# A table column: its header and how to print a record's cell.
+Column = tuple[str, Callable[[Record], object]]
+
+
+def iso(moment: datetime | date | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, datetime):
+        return moment.isoformat(timespec="seconds")
+    return moment.isoformat()
+
+
+def owner_id(text: str) -> int | None:
+    """argparse type for `--uid`/`--gid` of the set actions: a number, or `default` for the
+    inherited one (None)."""
+    if text == "default":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'default'") from None
+
+
+def changed_settings(
+    before: Mapping[str, object], after: object, *, sizes: frozenset[str] = frozenset()
+) -> list[str]:
+    """`field old → new` for each field of `before` whose value on `after` differs, for the
+    line a set action prints (sizes with their unit, an inherited uid/gid as `default`)."""
+
+    def shown(field: str, value: object) -> str:
+        if field in sizes:
+            return format_size(value)  # type: ignore[arg-type]
+        if value is None:
+            return "default"
+        return repr(value) if isinstance(value, str) else str(value)
+
+    return [
+        f"{field.replace('_', '-')} {shown(field, old)} → {shown(field, getattr(after, field))}"
+        for field, old in before.items()
+        if old != getattr(after, field)
+    ]
+
+
 def _isatty(stream: TextIO) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
@@ -131,11 +180,56 @@ class SubcommandCommand(BaseCommand):
     def add_actions(self) -> None:
         raise NotImplementedError
 
-    def action(self, name: str, help: str) -> CommandParser:
+    def action(self, name: str, help: str, *, json_output: bool = False) -> CommandParser:
         # No abbreviations: `--password` must not stand for `--password-stdin` (the value
         # typed after it would be a password on the command line).
         parser = self._subparsers.add_parser(name, help=help, description=help, allow_abbrev=False)
+        if json_output:
+            parser.add_argument(
+                "--json",
+                action="store_true",
+                help="print JSON instead of text (fields: docs/cli.md)",
+            )
         return cast(CommandParser, parser)
+
+    def print_records(
+        self,
+        options: dict[str, Any],
+        records: Iterable[Record],
+        columns: Sequence[Column],
+        *,
+        empty: str,
+    ) -> None:
+        """A list action's output: a table of `columns`, or with --json an array of records
+        written one record at a time (a million mailboxes are not held in memory)."""
+        if options.get("json"):
+            self._write_json_array(records)
+            return
+        rows = [[cell(record) for _header, cell in columns] for record in records]
+        if not rows:
+            self.stdout.write(empty)
+            return
+        for line in table([header for header, _cell in columns], rows):
+            self.stdout.write(line)
+
+    def print_fields(
+        self, options: dict[str, Any], record: Record, fields: Sequence[tuple[str, object]]
+    ) -> None:
+        """A show action's output: `label: value` lines, or with --json the record."""
+        if options.get("json"):
+            self.stdout.write(json.dumps(record, ensure_ascii=False, indent=2))
+            return
+        width = max(len(label) for label, _value in fields)
+        for label, value in fields:
+            self.stdout.write(f"{label + ':':{width + 1}} {value}")
+
+    def _write_json_array(self, records: Iterable[Record]) -> None:
+        self.stdout.write("[", ending="")
+        separator = "\n"
+        for record in records:
+            self.stdout.write(separator + json.dumps(record, ensure_ascii=False), ending="")
+            separator = ",\n"
+        self.stdout.write("\n]" if separator != "\n" else "]")
 
     def execute(self, *args: Any, **options: Any) -> Any:
         # From the shell a failure is one line, `error: ...`, and exit status 1; from

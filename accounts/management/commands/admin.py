@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import LoginKind
 from accounts.selectors import admin_get, admins, throttles
-from mailadmin.cli import SubcommandCommand, domain_label, found, plural, table, yes_no
+from mailadmin.cli import SubcommandCommand, domain_label, found, iso, plural, yes_no
 
 
 class Command(SubcommandCommand):
@@ -35,7 +35,7 @@ class Command(SubcommandCommand):
             action="store_true",
             help="read the password from stdin (default: generate one and print it once)",
         )
-        self.action("list", "List admins with their domains.")
+        self.action("list", "List admins with their domains.", json_output=True)
         for name, text in (
             ("grant", "Let an admin manage more domains."),
             ("revoke", "Take domains away from an admin."),
@@ -53,7 +53,9 @@ class Command(SubcommandCommand):
         delete = self.action("delete", "Delete an admin account (their domains stay).")
         delete.add_argument("username", metavar="USERNAME")
         delete.add_argument("--yes", action="store_true", help="do not ask")
-        self.action("throttles", "List login throttles: failures and waits, newest first.")
+        self.action(
+            "throttles", "List login throttles: failures and waits, newest first.", json_output=True
+        )
         lift = self.action("unthrottle", "Lift login throttles of an identity, a network or both.")
         lift.add_argument(
             "identity",
@@ -90,20 +92,23 @@ class Command(SubcommandCommand):
         self._print_generated(user.get_username(), generated)
 
     def handle_list(self, options: dict[str, Any]) -> None:
-        rows = [
-            (
-                user.get_username(),
-                yes_no(user.is_superuser),
-                yes_no(user.is_active),
-                ", ".join(domain_label(d.name) for d in user.administered_domains.all()) or "-",
-            )
+        records = (
+            {
+                "username": user.get_username(),
+                "superadmin": user.is_superuser,
+                "active": user.is_active,
+                "domains": [d.name for d in user.administered_domains.all()],
+                "last_login": iso(user.last_login),
+            }
             for user in admins()
-        ]
-        if not rows:
-            self.stdout.write("No admins.")
-            return
-        for line in table(("USERNAME", "SUPERADMIN", "ACTIVE", "DOMAINS"), rows):
-            self.stdout.write(line)
+        )
+        columns = (
+            ("USERNAME", lambda r: r["username"]),
+            ("SUPERADMIN", lambda r: yes_no(bool(r["superadmin"]))),
+            ("ACTIVE", lambda r: yes_no(bool(r["active"]))),
+            ("DOMAINS", lambda r: ", ".join(map(domain_label, r["domains"])) or "-"),
+        )
+        self.print_records(options, records, columns, empty="No admins.")
 
     def handle_grant(self, options: dict[str, Any]) -> None:
         user = self._user(options["username"])
@@ -136,25 +141,29 @@ class Command(SubcommandCommand):
 
     def handle_throttles(self, options: dict[str, Any]) -> None:
         now = timezone.now()
-        rows = [
-            (
-                row.kind,
-                row.identity or "*",
-                row.network or "*",
-                row.failures,
-                math.ceil((row.blocked_until - now).total_seconds())
+        records = (
+            {
+                "kind": row.kind,
+                "identity": row.identity or None,
+                "network": row.network or None,
+                "failures": row.failures,
+                "wait_seconds": math.ceil((row.blocked_until - now).total_seconds())
                 if row.blocked_until and row.blocked_until > now
-                else "-",
-                row.last_failure.isoformat(timespec="seconds") if row.last_failure else "-",
-            )
+                else 0,
+                "blocked_until": iso(row.blocked_until),
+                "last_failure": iso(row.last_failure),
+            }
             for row in throttles()
-        ]
-        if not rows:
-            self.stdout.write("No login throttles.")
-            return
-        headers = ("KIND", "IDENTITY", "NETWORK", "FAILURES", "WAIT", "LAST FAILURE")
-        for line in table(headers, rows):
-            self.stdout.write(line)
+        )
+        columns = (
+            ("KIND", lambda r: r["kind"]),
+            ("IDENTITY", lambda r: r["identity"] or "*"),
+            ("NETWORK", lambda r: r["network"] or "*"),
+            ("FAILURES", lambda r: r["failures"]),
+            ("WAIT", lambda r: r["wait_seconds"] or "-"),
+            ("LAST FAILURE", lambda r: r["last_failure"] or "-"),
+        )
+        self.print_records(options, records, columns, empty="No login throttles.")
 
     def handle_unthrottle(self, options: dict[str, Any]) -> None:
         if not options["identity"] and not options["network"]:

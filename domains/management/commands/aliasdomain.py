@@ -10,17 +10,27 @@ from domains.selectors import (
     alias_domains_visible_to,
     domain_get,
 )
-from mailadmin.cli import SubcommandCommand, domain_label, found, table, yes_no
+from mailadmin.cli import SubcommandCommand, domain_label, found, iso, yes_no
+from mailadmin.names import domain_to_unicode
 
 
 class Command(SubcommandCommand):
-    help = "Add, list and delete alias domains (ALIAS receives mail for TARGET's addresses)."
+    help = (
+        "Add, list, enable, disable and delete alias domains (ALIAS receives mail for "
+        "TARGET's addresses)."
+    )
 
     def add_actions(self) -> None:
         add = self.action("add", "Make ALIAS an alias domain of the hosted domain TARGET.")
         add.add_argument("alias", metavar="ALIAS")
         add.add_argument("target", metavar="TARGET")
-        self.action("list", "List alias domains and their targets.")
+        self.action("list", "List alias domains and their targets.", json_output=True)
+        self.action("enable", "Let an alias domain receive mail again.").add_argument(
+            "alias", metavar="ALIAS"
+        )
+        self.action(
+            "disable", "Stop an alias domain receiving mail (nothing is deleted)."
+        ).add_argument("alias", metavar="ALIAS")
         self.action("delete", "Delete an alias domain (its target is untouched).").add_argument(
             "alias", metavar="ALIAS"
         )
@@ -30,7 +40,9 @@ class Command(SubcommandCommand):
         self.action("disallow", "Withdraw what `allow` granted.").add_argument(
             "alias", metavar="ALIAS"
         )
-        self.action("allowed", "List the names domain admins may add as alias domains.")
+        self.action(
+            "allowed", "List the names domain admins may add as alias domains.", json_output=True
+        )
 
     def handle_add(self, options: dict[str, Any]) -> None:
         alias_domain = services.alias_domain_create(
@@ -42,15 +54,37 @@ class Command(SubcommandCommand):
         )
 
     def handle_list(self, options: dict[str, Any]) -> None:
-        rows = [
-            (a.display_name, a.name, a.target.display_name, yes_no(a.active))
+        records = (
+            {
+                "name": a.display_name,
+                "ascii_name": a.name,
+                "target": a.target.display_name,
+                "ascii_target": a.target.name,
+                "active": a.active,
+                "created": iso(a.created_at),
+            }
             for a in alias_domains_visible_to(None).order_by("name")
-        ]
-        if not rows:
-            self.stdout.write("No alias domains.")
-            return
-        for line in table(("NAME", "A-LABEL", "TARGET", "ACTIVE"), rows):
-            self.stdout.write(line)
+        )
+        columns = (
+            ("NAME", lambda r: r["name"]),
+            ("A-LABEL", lambda r: r["ascii_name"]),
+            ("TARGET", lambda r: r["target"]),
+            ("ACTIVE", lambda r: yes_no(bool(r["active"]))),
+        )
+        self.print_records(options, records, columns, empty="No alias domains.")
+
+    def handle_enable(self, options: dict[str, Any]) -> None:
+        alias_domain = found(alias_domain_get, name=options["alias"])
+        services.alias_domain_set_active(actor=None, alias_domain=alias_domain, active=True)
+        self.stdout.write(f"Enabled alias domain {domain_label(alias_domain.name)}.")
+
+    def handle_disable(self, options: dict[str, Any]) -> None:
+        alias_domain = found(alias_domain_get, name=options["alias"])
+        services.alias_domain_set_active(actor=None, alias_domain=alias_domain, active=False)
+        self.stdout.write(
+            f"Disabled alias domain {domain_label(alias_domain.name)}: it receives no mail "
+            f"for {domain_label(alias_domain.target.name)}'s addresses until enabled."
+        )
 
     def handle_delete(self, options: dict[str, Any]) -> None:
         alias_domain = found(alias_domain_get, name=options["alias"])
@@ -71,12 +105,19 @@ class Command(SubcommandCommand):
         self.stdout.write(f"{domain_label(grant.name)} is no longer allowed.")
 
     def handle_allowed(self, options: dict[str, Any]) -> None:
-        rows = [
-            (domain_label(name), domain_label(domain), yes_no(in_use))
+        records = (
+            {
+                "name": domain_to_unicode(name),
+                "ascii_name": name,
+                "domain": domain_to_unicode(domain),
+                "ascii_domain": domain,
+                "added": in_use,
+            }
             for name, domain, in_use in alias_domain_grants_all()
-        ]
-        if not rows:
-            self.stdout.write("No names allowed.")
-            return
-        for line in table(("NAME", "FOR", "ADDED"), rows):
-            self.stdout.write(line)
+        )
+        columns = (
+            ("NAME", lambda r: domain_label(str(r["ascii_name"]))),
+            ("FOR", lambda r: domain_label(str(r["ascii_domain"]))),
+            ("ADDED", lambda r: yes_no(bool(r["added"]))),
+        )
+        self.print_records(options, records, columns, empty="No names allowed.")

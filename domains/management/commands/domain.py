@@ -1,19 +1,45 @@
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
 
 from domains import services
+from domains.limits import SIZE_FIELDS, limits_below_use
 from domains.models import Delivery, Domain, ServerSettings
 from domains.selectors import alias_domains_visible_to, domain_get, domain_list, usage_drift
-from mailadmin.cli import SubcommandCommand, domain_label, found, plural, size, table, yes_no
+from mailadmin.cli import (
+    Record,
+    SubcommandCommand,
+    changed_settings,
+    domain_label,
+    found,
+    iso,
+    owner_id,
+    plural,
+    size,
+    yes_no,
+)
 from mailadmin.sizes import format_size
+
+# `domain set` option -> the domain_update field it changes.
+SETTABLE = {
+    "description": "description",
+    "delivery": "delivery",
+    "transport": "transport",
+    "uid": "uid",
+    "gid": "gid",
+    "max_mailboxes": "max_mailboxes",
+    "max_aliases": "max_aliases",
+    "max_quota": "max_mailbox_quota",
+    "total_quota": "total_quota",
+}
 
 
 class Command(SubcommandCommand):
-    help = "Add, list, show, enable, disable and delete mail domains."
+    help = "Add, list, show, change, enable, disable and delete mail domains."
     field_labels = {"max_mailbox_quota": "max-quota"}
 
     def add_actions(self) -> None:
@@ -29,11 +55,41 @@ class Command(SubcommandCommand):
         add.add_argument("--max-quota", type=size, default=0, help="per mailbox, e.g. 2G")
         add.add_argument("--total-quota", type=size, default=0, help="for all mailboxes")
 
-        listing = self.action("list", "List domains with their mailbox and alias counts.")
+        listing = self.action(
+            "list", "List domains with their mailbox and alias counts.", json_output=True
+        )
         listing.add_argument("--search", default="", help="part of the name or description")
 
-        self.action("show", "Show a domain's settings, limits and counts.").add_argument(
-            "name", metavar="NAME"
+        self.action(
+            "show", "Show a domain's settings, limits and counts.", json_output=True
+        ).add_argument("name", metavar="NAME")
+
+        # SUPPRESS: an option not given is absent, so that only the named settings change.
+        change = self.action("set", "Change a domain's settings; those not named stay as they are.")
+        change.add_argument("name", metavar="NAME")
+        change.add_argument("--description", default=argparse.SUPPRESS)
+        change.add_argument("--delivery", choices=Delivery.values, default=argparse.SUPPRESS)
+        change.add_argument(
+            "--transport", default=argparse.SUPPRESS, help="next hop; '' for Postfix's default"
+        )
+        for ids in ("uid", "gid"):
+            change.add_argument(
+                f"--{ids}",
+                type=owner_id,
+                default=argparse.SUPPRESS,
+                help=f"{ids} of delivered mail, or 'default' for the server's",
+            )
+        change.add_argument(
+            "--max-mailboxes", type=int, default=argparse.SUPPRESS, help="0: no limit"
+        )
+        change.add_argument(
+            "--max-aliases", type=int, default=argparse.SUPPRESS, help="0: no limit"
+        )
+        change.add_argument(
+            "--max-quota", type=size, default=argparse.SUPPRESS, help="per mailbox, e.g. 2G"
+        )
+        change.add_argument(
+            "--total-quota", type=size, default=argparse.SUPPRESS, help="for all mailboxes"
         )
         self.action("enable", "Let a domain receive mail again.").add_argument(
             "name", metavar="NAME"
@@ -67,33 +123,32 @@ class Command(SubcommandCommand):
         self.stdout.write(f"Created {domain.delivery} domain {domain_label(domain.name)}.")
 
     def handle_list(self, options: dict[str, Any]) -> None:
-        rows = [
-            (
-                domain.display_name,
-                domain.name,
-                domain.delivery,
-                yes_no(domain.active),
-                domain.mailbox_count,  # type: ignore[attr-defined]
-                domain.alias_count,  # type: ignore[attr-defined]
-            )
-            for domain in domain_list(user=None, search=options["search"])
-        ]
-        if not rows:
-            self.stdout.write("No domains.")
-            return
-        headers = ("NAME", "A-LABEL", "DELIVERY", "ACTIVE", "MAILBOXES", "ALIASES")
-        for line in table(headers, rows):
-            self.stdout.write(line)
+        records = (_record(domain) for domain in domain_list(user=None, search=options["search"]))
+        columns = (
+            ("NAME", lambda r: r["name"]),
+            ("A-LABEL", lambda r: r["ascii_name"]),
+            ("DELIVERY", lambda r: r["delivery"]),
+            ("ACTIVE", lambda r: yes_no(bool(r["active"]))),
+            ("MAILBOXES", lambda r: r["mailboxes"]),
+            ("ALIASES", lambda r: r["aliases"]),
+        )
+        self.print_records(options, records, columns, empty="No domains.")
 
     def handle_show(self, options: dict[str, Any]) -> None:
         domain = self._annotated(options["name"])
-        mailbox_count: int = domain.mailbox_count  # type: ignore[attr-defined]
-        alias_count: int = domain.alias_count  # type: ignore[attr-defined]
-        assigned: int = domain.quota_allocated  # type: ignore[attr-defined]
         server = ServerSettings.load()
-        alias_domains = [
-            a.display_name for a in alias_domains_visible_to(None).filter(target=domain)
-        ]
+        record = _record(domain) | {
+            "uid": domain.uid,
+            "gid": domain.gid,
+            "effective_uid": domain.uid if domain.uid is not None else server.default_uid,
+            "effective_gid": domain.gid if domain.gid is not None else server.default_gid,
+            "quota_allocated": domain.quota_allocated,  # type: ignore[attr-defined]
+            "alias_domains": [a.name for a in alias_domains_visible_to(None).filter(target=domain)],
+            "admins": [u.get_username() for u in domain.admins.all()],
+            "mail_base": f"{settings.MAILADMIN_MAIL_BASE}/{domain.name}/",
+            "updated": iso(domain.updated_at),
+        }
+        total = domain.total_quota
         fields = [
             ("name", domain.display_name),
             ("a-label", domain.name),
@@ -103,24 +158,42 @@ class Command(SubcommandCommand):
             ("transport", domain.transport or "(Postfix default)"),
             ("uid", domain.uid if domain.uid is not None else f"{server.default_uid} (server)"),
             ("gid", domain.gid if domain.gid is not None else f"{server.default_gid} (server)"),
-            ("mailboxes", _used_of(mailbox_count, domain.max_mailboxes)),
-            ("aliases", _used_of(alias_count, domain.max_aliases)),
+            ("mailboxes", _used_of(record["mailboxes"], domain.max_mailboxes)),
+            ("aliases", _used_of(record["aliases"], domain.max_aliases)),
             ("max quota", format_size(domain.max_mailbox_quota) + " per mailbox"),
             (
                 "total quota",
-                f"{format_size(domain.total_quota)} ({format_size(assigned)} assigned)"
-                if domain.total_quota
+                f"{format_size(total)} ({format_size(record['quota_allocated'])} assigned)"
+                if total
                 else format_size(0),
             ),
-            ("alias domains", ", ".join(alias_domains) or "-"),
-            ("admins", ", ".join(u.get_username() for u in domain.admins.all()) or "-"),
-            ("mail base", f"{settings.MAILADMIN_MAIL_BASE}/{domain.name}/"),
-            ("created", domain.created_at.isoformat(timespec="seconds")),
-            ("updated", domain.updated_at.isoformat(timespec="seconds")),
+            ("alias domains", ", ".join(_unicode(record["alias_domains"])) or "-"),
+            ("admins", ", ".join(record["admins"]) or "-"),
+            ("mail base", record["mail_base"]),
+            ("created", record["created"]),
+            ("updated", record["updated"]),
         ]
-        width = max(len(label) for label, _value in fields)
-        for label, value in fields:
-            self.stdout.write(f"{label + ':':{width + 1}} {value}")
+        self.print_fields(options, record, fields)
+
+    def handle_set(self, options: dict[str, Any]) -> None:
+        changes = {
+            field: options[option] for option, field in SETTABLE.items() if option in options
+        }
+        if not changes:
+            raise CommandError(
+                "name at least one setting to change (see `domain set --help`); nothing was changed"
+            )
+        domain = found(domain_get, name=options["name"])
+        before = {field: getattr(domain, field) for field in changes}
+        domain = services.domain_update(actor=None, domain=domain, **changes)
+        changed = changed_settings(before, domain, sizes=SIZE_FIELDS)
+        label = domain_label(domain.name)
+        if not changed:
+            self.stdout.write(f"Nothing changed: {label} already has these settings.")
+            return
+        self.stdout.write(f"Changed domain {label}: {', '.join(changed)}.")
+        for warning in limits_below_use(domain):
+            self.stderr.write(f"warning: {warning}")
 
     def handle_enable(self, options: dict[str, Any]) -> None:
         domain = found(domain_get, name=options["name"])
@@ -181,7 +254,30 @@ class Command(SubcommandCommand):
             raise CommandError(f"no such domain: {name}") from None
 
 
-def _used_of(used: int, limit: int) -> str:
+def _record(domain: Domain) -> Record:
+    """What `list --json` gives per domain (`show --json` adds to it): docs/cli.md."""
+    return {
+        "name": domain.display_name,
+        "ascii_name": domain.name,
+        "description": domain.description,
+        "delivery": domain.delivery,
+        "transport": domain.transport,
+        "active": domain.active,
+        "mailboxes": domain.mailbox_count,  # type: ignore[attr-defined]
+        "aliases": domain.alias_count,  # type: ignore[attr-defined]
+        "max_mailboxes": domain.max_mailboxes,
+        "max_aliases": domain.max_aliases,
+        "max_mailbox_quota": domain.max_mailbox_quota,
+        "total_quota": domain.total_quota,
+        "created": iso(domain.created_at),
+    }
+
+
+def _unicode(ascii_names: object) -> list[str]:
+    return [domain_label(name) for name in ascii_names]  # type: ignore[attr-defined]
+
+
+def _used_of(used: object, limit: int) -> str:
     return f"{used} of {limit}" if limit else f"{used} (no limit)"
 
 

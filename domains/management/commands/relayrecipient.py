@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.management.base import CommandError
@@ -7,6 +8,7 @@ from django.core.management.base import CommandError
 from domains import relay, services
 from domains.selectors import domain_get, relay_recipient_by_local_part, relay_recipient_list
 from mailadmin.cli import SubcommandCommand, address_label, domain_label, found, plural
+from mailadmin.names import domain_to_unicode
 
 
 class Command(SubcommandCommand):
@@ -20,7 +22,7 @@ class Command(SubcommandCommand):
         delete = self.action("delete", "Refuse mail for LOCAL@DOMAIN from now on.")
         delete.add_argument("domain", metavar="DOMAIN")
         delete.add_argument("local_parts", metavar="LOCAL", nargs="+")
-        self.action("list", "List a domain's relay recipients.").add_argument(
+        self.action("list", "List a domain's relay recipients.", json_output=True).add_argument(
             "domain", metavar="DOMAIN"
         )
         self.action(
@@ -62,11 +64,25 @@ class Command(SubcommandCommand):
 
     def handle_list(self, options: dict[str, Any]) -> None:
         domain = self._domain(options)
+        rows = relay_recipient_list(user=None, domain=domain).values_list("local_part", flat=True)
+        if options["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "domain": domain_to_unicode(domain.name),
+                        "ascii_domain": domain.name,
+                        "accept_any": domain.relay_accept_any,
+                        "recipients": list(rows.iterator()),
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+            return
         if domain.relay_accept_any:
             self.stdout.write(
                 f"{domain_label(domain.name)} accepts every recipient (accept-any yes)."
             )
-        rows = relay_recipient_list(user=None, domain=domain).values_list("local_part", flat=True)
         count = 0
         for local_part in rows.iterator():
             self.stdout.write(address_label(local_part, domain.name))

@@ -19,7 +19,7 @@ class Command(SubcommandCommand):
     }
 
     def add_actions(self) -> None:
-        self.action("show", "Show the server-wide defaults.")
+        self.action("show", "Show the server-wide defaults.", json_output=True)
         change = self.action("set", "Change the server-wide defaults; unnamed ones stay.")
         change.add_argument(
             "--uid",
@@ -36,9 +36,17 @@ class Command(SubcommandCommand):
 
     def handle_show(self, options: dict[str, Any]) -> None:
         row = ServerSettings.load()
-        self.stdout.write(f"default uid: {row.default_uid}")
-        self.stdout.write(f"default gid: {row.default_gid}")
-        self.stdout.write(f"postmaster address: {row.postmaster_address or '(none: refused)'}")
+        record = {
+            "default_uid": row.default_uid,
+            "default_gid": row.default_gid,
+            "postmaster_address": row.postmaster_address or None,
+        }
+        fields = [
+            ("default uid", row.default_uid),
+            ("default gid", row.default_gid),
+            ("postmaster address", row.postmaster_address or "(none: refused)"),
+        ]
+        self.print_fields(options, record, fields)
 
     def handle_set(self, options: dict[str, Any]) -> None:
         row = services.server_settings_update(

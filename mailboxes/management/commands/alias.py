@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from domains.selectors import domain_get
-from mailadmin.cli import SubcommandCommand, address_label, found, table, yes_no
+from mailadmin.cli import Record, SubcommandCommand, address_label, found, iso, yes_no
 from mailadmin.names import domain_to_unicode
 from mailboxes import services
 from mailboxes.models import Alias
@@ -11,7 +11,10 @@ from mailboxes.selectors import alias_get, alias_list
 
 
 class Command(SubcommandCommand):
-    help = "Add, list, change and delete aliases; @domain is the domain's catch-all."
+    help = (
+        "Add, list, show, change, enable, disable and delete aliases; @domain is the "
+        "domain's catch-all."
+    )
 
     def add_actions(self) -> None:
         add = self.action("add", "Add an alias (ADDRESS may be @domain for a catch-all).")
@@ -34,14 +37,24 @@ class Command(SubcommandCommand):
             help="ADDRESS is a mailbox's: forward only, the mailbox receives nothing",
         )
 
-        listing = self.action("list", "List aliases and their destinations.")
+        listing = self.action("list", "List aliases and their destinations.", json_output=True)
         listing.add_argument("--domain", help="only this domain's aliases")
         listing.add_argument("--search", default="", help="part of the local part or a destination")
+
+        self.action("show", "Show an alias and its destinations.", json_output=True).add_argument(
+            "address", metavar="ADDRESS"
+        )
 
         replace = self.action("set", "Replace an alias's destinations.")
         replace.add_argument("address", metavar="ADDRESS")
         replace.add_argument("destinations", metavar="DEST", nargs="+")
 
+        self.action("enable", "Let an alias forward mail again.").add_argument(
+            "address", metavar="ADDRESS"
+        )
+        self.action(
+            "disable", "Stop an alias forwarding mail (its destinations are kept)."
+        ).add_argument("address", metavar="ADDRESS")
         self.action("delete", "Delete an alias.").add_argument("address", metavar="ADDRESS")
 
     def handle_add(self, options: dict[str, Any]) -> None:
@@ -56,19 +69,29 @@ class Command(SubcommandCommand):
 
     def handle_list(self, options: dict[str, Any]) -> None:
         domain = found(domain_get, name=options["domain"]) if options["domain"] else None
-        rows = [
-            (
-                f"{a.local_part}@{domain_to_unicode(a.domain.name)}",
-                yes_no(a.active),
-                ", ".join(d.address for d in a.destinations.all()),
-            )
-            for a in alias_list(user=None, domain=domain, search=options["search"])
+        aliases = alias_list(user=None, domain=domain, search=options["search"])
+        columns = (
+            ("ADDRESS", lambda r: r["address"]),
+            ("ACTIVE", lambda r: yes_no(bool(r["active"]))),
+            ("DESTINATIONS", lambda r: ", ".join(r["destinations"])),
+        )
+        # iterator() with a chunk size keeps the prefetch of the destinations, per chunk.
+        records = (_record(a) for a in aliases.iterator(chunk_size=2000))
+        self.print_records(options, records, columns, empty="No aliases.")
+
+    def handle_show(self, options: dict[str, Any]) -> None:
+        alias = alias_list(user=None).get(pk=found(alias_get, address=options["address"]).pk)
+        record = _record(alias) | {"updated": iso(alias.updated_at)}
+        fields = [
+            ("address", address_label(alias.local_part, alias.domain.name)),
+            ("catch-all", yes_no(alias.is_catchall)),
+            ("active", yes_no(alias.active)),
+            ("description", alias.description or "-"),
+            ("destinations", ", ".join(record["destinations"])),
+            ("created", record["created"]),
+            ("updated", record["updated"]),
         ]
-        if not rows:
-            self.stdout.write("No aliases.")
-            return
-        for line in table(("ADDRESS", "ACTIVE", "DESTINATIONS"), rows):
-            self.stdout.write(line)
+        self.print_fields(options, record, fields)
 
     def handle_set(self, options: dict[str, Any]) -> None:
         alias = found(alias_get, address=options["address"])
@@ -77,15 +100,46 @@ class Command(SubcommandCommand):
         )
         self.stdout.write(f"Changed {_describe(alias)}.")
 
+    def handle_enable(self, options: dict[str, Any]) -> None:
+        alias = found(alias_get, address=options["address"])
+        alias = services.alias_set_active(actor=None, alias=alias, active=True)
+        self.stdout.write(f"Enabled {_describe(alias)}.")
+
+    def handle_disable(self, options: dict[str, Any]) -> None:
+        alias = found(alias_get, address=options["address"])
+        services.alias_set_active(actor=None, alias=alias, active=False)
+        self.stdout.write(
+            f"Disabled {_kind(alias)} {address_label(alias.local_part, alias.domain.name)}: "
+            "it forwards nothing until enabled."
+        )
+
     def handle_delete(self, options: dict[str, Any]) -> None:
         alias = found(alias_get, address=options["address"])
-        kind = "catch-all" if alias.is_catchall else "alias"
         services.alias_delete(actor=None, alias=alias)
-        self.stdout.write(f"Deleted {kind} {address_label(alias.local_part, alias.domain.name)}.")
+        self.stdout.write(
+            f"Deleted {_kind(alias)} {address_label(alias.local_part, alias.domain.name)}."
+        )
+
+
+def _record(alias: Alias) -> Record:
+    """What `list --json` gives per alias (`show --json` adds to it): docs/cli.md. The
+    destinations were prefetched by alias_list."""
+    return {
+        "address": f"{alias.local_part}@{domain_to_unicode(alias.domain.name)}",
+        "ascii_address": alias.address,
+        "catchall": alias.is_catchall,
+        "active": alias.active,
+        "description": alias.description,
+        "destinations": [d.address for d in alias.destinations.all()],
+        "created": iso(alias.created_at),
+    }
+
+
+def _kind(alias: Alias) -> str:
+    return "catch-all" if alias.is_catchall else "alias"
 
 
 def _describe(alias: Alias) -> str:
-    kind = "catch-all" if alias.is_catchall else "alias"
     fresh = alias_list(user=None).get(pk=alias.pk)
     destinations = ", ".join(d.address for d in fresh.destinations.all())
-    return f"{kind} {address_label(alias.local_part, alias.domain.name)} → {destinations}"
+    return f"{_kind(alias)} {address_label(alias.local_part, alias.domain.name)} → {destinations}"

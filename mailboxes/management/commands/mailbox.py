@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.conf import settings
+from django.core.management.base import CommandError
 
 from domains.selectors import domain_get
-from mailadmin.cli import SubcommandCommand, address_label, found, size, table, yes_no
+from mailadmin.cli import (
+    Record,
+    SubcommandCommand,
+    address_label,
+    changed_settings,
+    found,
+    iso,
+    owner_id,
+    size,
+    yes_no,
+)
 from mailadmin.passwords import generate_password
 from mailadmin.sizes import format_size, format_used
 from mailboxes import services
@@ -15,7 +27,7 @@ from mailboxes.selectors import mailbox_get, mailbox_list
 
 
 class Command(SubcommandCommand):
-    help = "Add, list, show, enable, disable and delete mailboxes, and set their passwords."
+    help = "Add, list, show, change, enable, disable and delete mailboxes; set their passwords."
     field_labels = {"local_part": "address"}
 
     def add_actions(self) -> None:
@@ -30,13 +42,28 @@ class Command(SubcommandCommand):
             "--password-stdin", action="store_true", help="read the password from stdin"
         )
 
-        listing = self.action("list", "List mailboxes.")
+        listing = self.action("list", "List mailboxes.", json_output=True)
         listing.add_argument("--domain", help="only this domain's mailboxes")
         listing.add_argument("--search", default="", help="part of the local part or name")
 
         self.action(
-            "show", "Show a mailbox's settings and the usage Dovecot reported."
+            "show", "Show a mailbox's settings and the usage Dovecot reported.", json_output=True
         ).add_argument("address", metavar="ADDRESS")
+
+        # SUPPRESS: an option not given is absent, so that only the named settings change.
+        change = self.action("set", "Change a mailbox's settings; those not named stay.")
+        change.add_argument("address", metavar="ADDRESS")
+        change.add_argument("--name", default=argparse.SUPPRESS, help="display name")
+        change.add_argument(
+            "--quota", type=size, default=argparse.SUPPRESS, help="e.g. 2G; 0 or unlimited"
+        )
+        for ids in ("uid", "gid"):
+            change.add_argument(
+                f"--{ids}",
+                type=owner_id,
+                default=argparse.SUPPRESS,
+                help=f"{ids} of delivered mail, or 'default' for the domain's",
+            )
 
         passwd = self.action("passwd", "Set a new password; prints a generated one unless given.")
         passwd.add_argument("address", metavar="ADDRESS")
@@ -76,25 +103,30 @@ class Command(SubcommandCommand):
     def handle_list(self, options: dict[str, Any]) -> None:
         domain = found(domain_get, name=options["domain"]) if options["domain"] else None
         mailboxes = mailbox_list(user=None, domain=domain, search=options["search"])
-        rows = [
-            (
-                f"{m.local_part}@{m.domain.display_name}",
-                m.name,
-                format_size(m.quota),
-                m.format,
-                yes_no(m.active),
-            )
-            for m in mailboxes
-        ]
-        if not rows:
-            self.stdout.write("No mailboxes.")
-            return
-        for line in table(("ADDRESS", "NAME", "QUOTA", "FORMAT", "ACTIVE"), rows):
-            self.stdout.write(line)
+        columns = (
+            ("ADDRESS", lambda r: r["address"]),
+            ("NAME", lambda r: r["name"]),
+            ("QUOTA", lambda r: format_size(r["quota"])),
+            ("FORMAT", lambda r: r["format"]),
+            ("ACTIVE", lambda r: yes_no(bool(r["active"]))),
+        )
+        records = (_record(m) for m in mailboxes.iterator(chunk_size=2000))
+        self.print_records(options, records, columns, empty="No mailboxes.")
 
     def handle_show(self, options: dict[str, Any]) -> None:
         mailbox = found(mailbox_get, address=options["address"])
         usage = usage_of(mailbox)
+        record = _record(mailbox) | {
+            "used_bytes": usage.bytes if usage else None,
+            "used_percent": usage.percent if usage else None,
+            "messages": usage.messages if usage else None,
+            "usage_reported": iso(usage.updated_at) if usage else None,
+            "path": f"{settings.MAILADMIN_MAIL_BASE}/{mailbox.path}",
+            "uid": mailbox.uid,
+            "gid": mailbox.gid,
+            "panel_login": mailbox.panel_login_enabled,
+            "updated": iso(mailbox.updated_at),
+        }
         if usage is None:
             used = messages = reported = "not reported by Dovecot yet"
         else:
@@ -117,16 +149,41 @@ class Command(SubcommandCommand):
             ("messages", messages),
             ("reported", reported),
             ("format", mailbox.format),
-            ("path", f"{settings.MAILADMIN_MAIL_BASE}/{mailbox.path}"),
+            ("path", record["path"]),
             ("uid", mailbox.uid if mailbox.uid is not None else "(inherited)"),
             ("gid", mailbox.gid if mailbox.gid is not None else "(inherited)"),
             ("panel login", yes_no(mailbox.panel_login_enabled)),
-            ("created", mailbox.created_at.isoformat(timespec="seconds")),
-            ("updated", mailbox.updated_at.isoformat(timespec="seconds")),
+            ("created", record["created"]),
+            ("updated", record["updated"]),
         ]
-        width = max(len(label) for label, _value in fields)
-        for label, value in fields:
-            self.stdout.write(f"{label + ':':{width + 1}} {value}")
+        self.print_fields(options, record, fields)
+
+    def handle_set(self, options: dict[str, Any]) -> None:
+        named = [key for key in ("name", "quota", "uid", "gid") if key in options]
+        if not named:
+            raise CommandError(
+                "name at least one setting to change (see `mailbox set --help`); "
+                "nothing was changed"
+            )
+        mailbox = found(mailbox_get, address=options["address"])
+        before = {key: getattr(mailbox, key) for key in named}
+        ids = {}
+        for key in ("uid", "gid"):
+            if key in options:
+                ids[key] = options[key]
+                ids[f"clear_{key}"] = options[key] is None
+        mailbox = services.mailbox_update(
+            actor=None,
+            mailbox=mailbox,
+            name=options.get("name"),
+            quota=options.get("quota"),
+            **ids,
+        )
+        changed = changed_settings(before, mailbox, sizes=frozenset({"quota"}))
+        if not changed:
+            self.stdout.write(f"Nothing changed: {_label(mailbox)} already has these settings.")
+            return
+        self.stdout.write(f"Changed mailbox {_label(mailbox)}: {', '.join(changed)}.")
 
     def handle_passwd(self, options: dict[str, Any]) -> None:
         mailbox = found(mailbox_get, address=options["address"])
@@ -163,6 +220,19 @@ class Command(SubcommandCommand):
             f"Deleted mailbox {label}. Its mail under {on_disk} is left on disk: "
             "archive or remove it yourself."
         )
+
+
+def _record(mailbox: Mailbox) -> Record:
+    """What `list --json` gives per mailbox (`show --json` adds to it): docs/cli.md."""
+    return {
+        "address": f"{mailbox.local_part}@{mailbox.domain.display_name}",
+        "ascii_address": mailbox.address,
+        "name": mailbox.name,
+        "quota": mailbox.quota,
+        "format": mailbox.format,
+        "active": mailbox.active,
+        "created": iso(mailbox.created_at),
+    }
 
 
 def _label(mailbox: Mailbox) -> str:

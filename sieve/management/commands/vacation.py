@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import date
 from typing import Any
 
 from django.core.management.base import CommandError
 
-from mailadmin.cli import SubcommandCommand, address_label, found, yes_no
+from mailadmin.cli import Record, SubcommandCommand, address_label, found, iso, yes_no
 from mailboxes.models import Mailbox
 from mailboxes.selectors import mailbox_get
 from sieve import services
@@ -58,7 +59,9 @@ class Command(SubcommandCommand):
         self.action("off", "Switch the vacation reply off; its text is kept.").add_argument(
             "address", metavar="ADDRESS"
         )
-        self.action("show", "Show the vacation reply.").add_argument("address", metavar="ADDRESS")
+        self.action("show", "Show the vacation reply.", json_output=True).add_argument(
+            "address", metavar="ADDRESS"
+        )
 
     def handle_set(self, options: dict[str, Any]) -> None:
         mailbox = found(mailbox_get, address=options["address"])
@@ -88,6 +91,9 @@ class Command(SubcommandCommand):
     def handle_show(self, options: dict[str, Any]) -> None:
         mailbox = found(mailbox_get, address=options["address"])
         vacation = vacation_of(mailbox)
+        if options["json"]:
+            self.stdout.write(json.dumps(_record(mailbox, vacation), ensure_ascii=False, indent=2))
+            return
         if vacation is None:
             self.stdout.write(f"{_label(mailbox)} has no vacation reply.")
             return
@@ -106,6 +112,29 @@ class Command(SubcommandCommand):
         ]
         for line in lines:
             self.stdout.write(line)
+
+
+def _record(mailbox: Mailbox, vacation: Vacation | None) -> Record:
+    """`show --json`: docs/cli.md. `vacation` null when the mailbox never had a reply."""
+    record: Record = {
+        "address": f"{mailbox.local_part}@{mailbox.domain.display_name}",
+        "ascii_address": mailbox.address,
+    }
+    if vacation is None:
+        return record | {"vacation": None}
+    chosen = list(vacation.addresses)
+    return record | {
+        "vacation": {
+            "enabled": vacation.enabled,
+            "start": iso(vacation.start),
+            "end": iso(vacation.end),
+            "days": vacation.days,
+            "addresses": chosen,
+            "answers": chosen or list(answerable_addresses(mailbox)),
+            "subject": vacation.subject,
+            "body": vacation.body,
+        }
+    }
 
 
 def _label(mailbox: Mailbox) -> str:
