@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -220,9 +220,9 @@ def provisioned(db):
         identity="clerk",
         network="192.0.2.0",
         failures=7,
-        blocked_until=timezone.now() + timezone.timedelta(minutes=5),
+        blocked_until=timezone.now() + timedelta(minutes=5),
         last_failure=timezone.now(),
-        expires_at=timezone.now() + timezone.timedelta(days=1),
+        expires_at=timezone.now() + timedelta(days=1),
     )
     sieve_services.vacation_set(
         actor=None,
@@ -296,7 +296,7 @@ def test_json_values_are_machine_values(provisioned):
         "total_quota": 0,
         "created": domain["created"],
     }
-    assert timezone.datetime.fromisoformat(domain["created"]).utcoffset() is not None
+    assert datetime.fromisoformat(domain["created"]).utcoffset() is not None
     shown = as_json("domain", "show", "xn--bcher-kva.example")
     assert shown["alias_domains"] == ["books.example"]
     assert shown["admins"] == ["clerk"]
