@@ -21,8 +21,9 @@ from mailadmin.access import Actor
 from mailadmin.writes import Checks, save_checked
 from mailboxes import rules
 from mailboxes.locks import alias_for_update, hosted_domain_for_update, mailbox_for_update, usage
-from mailboxes.loops import check_alias_expansion
+from mailboxes.loops import check_alias_expansion, visible_to
 from mailboxes.models import Alias, AliasDestination, Mailbox
+from mailboxes.unknown_destinations import check_destinations_exist
 
 FORWARDING_DESCRIPTION = "Forwarding set by the mailbox owner"
 
@@ -45,8 +46,12 @@ def _clean_destinations(
     if alias_address in cleaned:
         is_mailbox = bool(local_part) and domain.mailboxes.filter(local_part=local_part).exists()
         rules.check_self_destination(alias_address, cleaned, is_mailbox=is_mailbox)
-    # A loop through other aliases (or too big an expansion) makes Postfix defer the mail.
+    # A loop through other aliases (or too big an expansion) makes Postfix defer the mail;
+    # an address of ours that nothing answers for makes it bounce.
     check_alias_expansion(address=alias_address, destinations=cleaned, actor=actor)
+    check_destinations_exist(
+        address=alias_address, destinations=cleaned, may_check=visible_to(actor)
+    )
     return cleaned
 
 
@@ -220,6 +225,12 @@ def forwarding_set(
             destinations=wanted,
             actor=actor,
             may_see=_shows_no_domain if by_owner else None,
+        )
+        # An owner learns only whether addresses of their own domain exist.
+        check_destinations_exist(
+            address=own,
+            destinations=wanted,
+            may_check=(lambda name: name == locked.domain.name) if by_owner else visible_to(actor),
         )
         if alias is None:
             _insert(

@@ -59,6 +59,18 @@ class Resolver:
         self._load_rows(keys)
         return {address: self._answer(address) for address in wanted}
 
+    def hosted_here(self, name: str) -> bool:
+        """`name` (resolved before) is an active domain hosted here or an active alias domain
+        of one: Postfix delivers its addresses here or refuses them."""
+        domain = self.domains.get(name)
+        return domain is not None and domain.answers
+
+    def hosted_name(self, name: str) -> str:
+        """The hosted domain whose rows answer for `name` (resolved before): an alias domain's
+        target, else `name` itself."""
+        domain = self.domains.get(name)
+        return domain.target.name if isinstance(domain, _Mirror) else name
+
     def _load_domains(self, names: set[str]) -> None:
         names -= self.domains.keys()
         if not names:

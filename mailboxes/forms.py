@@ -105,6 +105,18 @@ class MailboxCreateForm(PasswordChoiceMixin):
     )
     uid = OwnerIdField(label=_("uid override"))
     gid = OwnerIdField(label=_("gid override"))
+    alias_copy = forms.TypedChoiceField(
+        label=_("When the address is an alias's"),
+        choices=[
+            (KEEP_COPY, _("The alias delivers a copy to the mailbox")),
+            (FORWARD_ONLY, _("The alias goes on taking all of the mail")),
+        ],
+        coerce=lambda value: value == KEEP_COPY,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("An alias at the mailbox's address receives its mail first."),
+    )
 
     field_order = ["local_part", "name", "password_mode", "password", "quota", "storage_format"]
 

@@ -240,6 +240,19 @@ def alias_at_mailbox(address: str) -> ValidationError:
     )
 
 
+def mailbox_at_alias(address: str) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(address)s is an alias: a mailbox at its address receives none of its mail while"
+            " the alias does not list it. Say whether the alias delivers a copy to the new"
+            " mailbox or goes on taking all of the mail (in the CLI: --alias-copy or"
+            " --no-alias-copy)."
+        )
+        % {"address": address},
+        code="alias_address",
+    )
+
+
 def check_self_destination(
     address: str, destinations: Collection[str], *, is_mailbox: bool
 ) -> None:

@@ -31,7 +31,7 @@ from mailboxes.alias_services import (
 from mailboxes.locks import hosted_domain_for_update, mailbox_for_update, usage
 from mailboxes.loops import alias_expansion_problems, aliases_pointing_at, describe, visible_to
 from mailboxes.maildirs import awaiting_archive_error, homes_awaiting_archive
-from mailboxes.models import Mailbox, MailboxLogin, StorageFormat
+from mailboxes.models import Alias, Mailbox, MailboxLogin, StorageFormat
 from mailboxes.paths import canonical_path
 from mailboxes.rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password
 from mailboxes.storage import check_owner_ids, path_conflict
@@ -72,8 +72,15 @@ def mailbox_create(
     uid: int | None = None,
     gid: int | None = None,
     active: bool = True,
+    alias_copy: bool | None = None,
 ) -> tuple[Mailbox, str | None]:
-    """Create a mailbox; returns it and the generated password when none was given."""
+    """Create a mailbox; returns it and the generated password when none was given.
+
+    At the address of an alias that does not list it, the new mailbox would receive nothing
+    (the contract: an active alias answers before the mailbox), so the writer says which it
+    means: `alias_copy` True adds the address to the alias's destinations (the mailbox gets
+    the alias's mail too), False leaves the alias taking it all; None is refused.
+    """
     local_part, domain_name = rules.split_address(address)
     domain = hosted_domain_for_update(actor, domain_name)
     check_owner_ids(actor, uid, gid)
@@ -84,9 +91,12 @@ def mailbox_create(
     with checks:
         rules.check_storage_format(storage_format)
     counters = usage(domain) if domain.max_mailboxes or domain.total_quota else None
+    alias = domain.aliases.filter(local_part=local_part).first()
     with checks:
         if domain.mailboxes.filter(local_part=local_part).exists():
             raise ValidationError({"address": rules.mailbox_exists(canonical)})
+        if alias is not None and alias_copy is None and not _alias_lists(alias, canonical):
+            raise ValidationError({"alias_copy": rules.mailbox_at_alias(canonical)})
         if homes_awaiting_archive(domain.name, {local_part}):
             # The old directory would be handed to the new mailbox (mailboxes/maildirs/).
             raise ValidationError({"address": awaiting_archive_error(canonical)})
@@ -136,7 +146,15 @@ def mailbox_create(
         domain=domain.name,
         changes={field: getattr(mailbox, field) for field in AUDITED_FIELDS},
     )
+    if alias is not None and alias_copy and not _alias_lists(alias, canonical):
+        # Now that the mailbox exists, its address among the alias's destinations is a copy.
+        destinations = [*alias.destinations.values_list("address", flat=True), canonical]
+        alias_set_destinations(actor=actor, alias=alias, destinations=destinations)
     return mailbox, generated
+
+
+def _alias_lists(alias: Alias, address: str) -> bool:
+    return alias.destinations.filter(address=address).exists()
 
 
 def _store_password(

@@ -17,6 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from domains import services as domain_services
+from domains.models import Domain
 from mailadmin.contract.trace import Lookups
 from mailboxes import alias_tables, loops
 from mailboxes import services as ms
@@ -236,8 +237,22 @@ def path(*addresses: str) -> str:
     return ARROW.join(addresses)
 
 
+def written_before(address: str, *destinations: str, active: bool = True) -> Alias:
+    """An alias row to an address that does not exist yet, as an import of older data leaves
+    one: the services refuse that (mailboxes/unknown_destinations.py), and a loop needs its
+    first half to point at the second before the second exists."""
+    local_part, _at, domain = address.rpartition("@")
+    alias = Alias.objects.create(
+        domain=Domain.objects.get(name=domain), local_part=local_part, active=active
+    )
+    AliasDestination.objects.bulk_create(
+        AliasDestination(alias=alias, address=destination) for destination in destinations
+    )
+    return alias
+
+
 def test_two_step_loop_is_refused(x) -> None:
-    factories.alias("b@x.example", "a@x.example")
+    written_before("b@x.example", "a@x.example")
     message = refused(address="a@x.example", destinations=["b@x.example"])
     assert path("a@x.example", "b@x.example", "a@x.example") in message
     assert "defer" in message
@@ -245,14 +260,14 @@ def test_two_step_loop_is_refused(x) -> None:
 
 
 def test_three_step_loop_is_refused(x) -> None:
-    factories.alias("c@x.example", "a@x.example")
+    written_before("c@x.example", "a@x.example")
     factories.alias("b@x.example", "c@x.example")
     message = refused(address="a@x.example", destinations=["b@x.example"])
     assert path("a@x.example", "b@x.example", "c@x.example", "a@x.example") in message
 
 
 def test_loop_through_an_alias_domain_is_refused(x) -> None:
-    factories.alias("b@x.example", "a@x.example")
+    written_before("b@x.example", "a@x.example")
     message = refused(address="a@x.example", destinations=["b@ax.example"])
     assert path("a@x.example", "b@ax.example", "b@x.example", "a@x.example") in message
 
@@ -266,7 +281,7 @@ def test_a_mailbox_forwarding_to_its_alias_domain_form_loops(x) -> None:
 
 def test_loop_through_catch_alls_is_refused(x) -> None:
     factories.domain("y.example")
-    factories.alias("@y.example", "b@x.example")
+    written_before("@y.example", "b@x.example")
     message = refused(address="@x.example", destinations=["a@y.example"])
     assert path("@x.example", "a@y.example", "b@x.example", "a@y.example") in message
 
@@ -277,7 +292,7 @@ def test_catch_all_to_an_unknown_address_of_its_own_domain_is_no_loop(x) -> None
 
 
 def test_changing_destinations_can_close_a_loop(x) -> None:
-    factories.alias("b@x.example", "a@x.example")
+    written_before("b@x.example", "a@x.example")
     alias = factories.alias("a@x.example", "elsewhere@out.example")
     with pytest.raises(
         ValidationError, match=re.escape(path("a@x.example", "b@x.example", "a@x.example"))
@@ -289,7 +304,7 @@ def test_changing_destinations_can_close_a_loop(x) -> None:
 def test_switching_an_alias_on_can_close_a_loop(x, client) -> None:
     """b was written while switched off and a was written while b answered nothing: switching
     b on would close a -> b -> a, so it is refused, in the service and on the panel."""
-    b = factories.alias("b@x.example", "a@x.example", active=False)
+    b = written_before("b@x.example", "a@x.example", active=False)
     factories.alias("a@x.example", "b@x.example")
     with pytest.raises(
         ValidationError, match=re.escape(path("b@x.example", "a@x.example", "b@x.example"))
@@ -364,7 +379,7 @@ def test_expansion_limits_are_refused(x, monkeypatch) -> None:
 
 def test_foreign_hops_are_not_named_to_a_domain_admin(x) -> None:
     other = factories.domain("y.example")
-    factories.alias("hidden@y.example", "a@x.example")
+    written_before("hidden@y.example", "a@x.example")
     factories.alias("b@y.example", "hidden@y.example")
     admin = factories.domain_admin("admin-x", x)
     message = refused(actor=admin, address="a@x.example", destinations=["b@y.example"])

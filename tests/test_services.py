@@ -284,6 +284,7 @@ def test_database_refuses_uppercase_and_root_even_without_services():
 
 def test_alias_with_several_destinations_one_row_each():
     f.domain()
+    f.mailbox("a@example.com")
     alias = f.alias("team@example.com", "A@example.com", "b@elsewhere.example", "a@example.com")
     assert sorted(alias.destinations.values_list("address", flat=True)) == [
         "a@example.com",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from audit.services import record
 from domains.models import Domain, DomainUsage
 from mailboxes.loops import alias_expansion_problems, describe, visible_to
+from mailboxes.unknown_destinations import unknown_destination_error, unknown_destinations
 from transfer.analyze import analyze_tables
 from transfer.checking import DomainState, Progress, Source
 from transfer.checking_addresses import AddressChecker
@@ -74,23 +75,28 @@ class Importer(AddressChecker):
         return self.report
 
     def _check_expansions(self, written: dict[str, tuple[int, tuple[str, ...]]]) -> None:
-        """No alias written makes Postfix defer mail (a loop, or more than its limits), the
-        services' rule (mailboxes/loops.py) for the whole file at once: checked after the
-        writes, inside the transaction, so that the file's own mailboxes and alias domains
-        count. A migration (on_error="skip") brings over loops PostfixAdmin already had; the
-        address trace shows them."""
+        """No alias written makes Postfix defer mail (a loop, or more than its limits) or
+        bounce it (a destination of ours that nothing answers for), the services' rules
+        (mailboxes/loops.py, mailboxes/unknown_destinations.py) for the whole file at once:
+        checked after the writes, inside the transaction, so that the file's own mailboxes
+        and alias domains count. A migration (on_error="skip") brings over the loops and the
+        dangling destinations PostfixAdmin already had; the address trace shows them."""
         if self.on_error == "skip" or not written:
             return
-        problems = alias_expansion_problems(
-            {address: destinations for address, (_line, destinations) in written.items()}
-        )
+        changes = {address: destinations for address, (_line, destinations) in written.items()}
+        may_see = visible_to(self.actor)
+        problems = {
+            address: f"destinations: {describe(problem, may_see=may_see)}"
+            for address, problem in alias_expansion_problems(changes).items()
+        }
+        for address, missing in unknown_destinations(changes, may_check=may_see).items():
+            problems.setdefault(
+                address, "destinations: " + " ".join(unknown_destination_error(missing).messages)
+            )
         if not problems:
             return
-        may_see = visible_to(self.actor)
         for address, problem in problems.items():
-            self.report.error(
-                written[address][0], f"destinations: {describe(problem, may_see=may_see)}"
-            )
+            self.report.error(written[address][0], problem)
         raise ImportRejected(self.report)
 
     def _lock_and_recheck(self) -> None:

@@ -28,6 +28,7 @@ from mailadmin.rendering import (
     wants_partial,
 )
 from mailboxes import selectors, services
+from mailboxes.bulk_forms import MailboxBulkForm
 from mailboxes.forms import MailboxCreateForm, MailboxEditForm, PasswordResetForm
 from mailboxes.models import Mailbox
 from mailboxes.views.common import domain_from_url, flash, search_term
@@ -87,6 +88,7 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
     if not wants_partial(request):
         # Only the whole page shows the limits; the table alone needs no query for them.
         context["limits"] = _limits(the_domain)
+        context["bulk_form"] = MailboxBulkForm(auto_id="mailbox-bulk-%s")
     return render_page(request, "mailboxes/mailbox_list.html", context, partial="table")
 
 
@@ -108,6 +110,7 @@ def mailbox_create(request: HttpRequest, domain: str) -> HttpResponse:
                 storage_format=data["storage_format"],
                 uid=data.get("uid"),
                 gid=data.get("gid"),
+                alias_copy=data["alias_copy"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc, CREATE_FIELDS)

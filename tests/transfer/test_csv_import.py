@@ -313,7 +313,9 @@ def test_an_alias_loop_is_refused_as_the_services_refuse_it() -> None:
         "destinations: Mail to a@loop.example would go round a loop: "
         "a@loop.example → b@loop.example → a@loop.example."
     )
-    f.alias("c@loop.example", "d@loop.example")
+    # c points at d, which does not exist yet: as an older import could leave it.
+    c = Alias.objects.create(domain=Domain.objects.get(name="loop.example"), local_part="c")
+    c.destinations.create(address="d@loop.example")
     found = rejected("type,name,destinations\nalias,d@loop.example,c@loop.example\n")
     assert "d@loop.example → c@loop.example → d@loop.example" in found[2]
     # A copy kept in a mailbox stops the expansion: no loop.

@@ -28,7 +28,7 @@ from mailboxes.selectors import mailbox_get, mailbox_list
 
 class Command(SubcommandCommand):
     help = "Add, list, show, change, enable, disable and delete mailboxes; set their passwords."
-    field_labels = {"local_part": "address"}
+    field_labels = {"local_part": "address", "alias_copy": "address"}
 
     def add_actions(self) -> None:
         add = self.action("add", "Add a mailbox; prints a generated password unless given one.")
@@ -40,6 +40,21 @@ class Command(SubcommandCommand):
         add.add_argument("--gid", type=int, help="group of delivered mail (default: domain's)")
         add.add_argument(
             "--password-stdin", action="store_true", help="read the password from stdin"
+        )
+        at_alias = add.add_mutually_exclusive_group()
+        at_alias.add_argument(
+            "--alias-copy",
+            dest="alias_copy",
+            action="store_const",
+            const=True,
+            help="ADDRESS is an alias's: it delivers a copy to the new mailbox too",
+        )
+        at_alias.add_argument(
+            "--no-alias-copy",
+            dest="alias_copy",
+            action="store_const",
+            const=False,
+            help="ADDRESS is an alias's: it goes on taking all mail, the mailbox gets none",
         )
 
         listing = self.action("list", "List mailboxes.", json_output=True)
@@ -92,6 +107,7 @@ class Command(SubcommandCommand):
             storage_format=options["format"],
             uid=options["uid"],
             gid=options["gid"],
+            alias_copy=options["alias_copy"],
         )
         self.stdout.write(
             f"Created mailbox {_label(mailbox)}: {mailbox.format} at "
