@@ -13,6 +13,9 @@ from django.db.models import Q, Value
 from django.db.models.functions import Upper
 from django.db.models.lookups import Contains
 
+# The longest search term a list takes; the rest is cut off.
+SEARCH_MAX = 100
+
 
 def contains_text(field: str, term: str) -> Q:
     """`field` (a field name or a path such as destinations__address) contains `term`, in any

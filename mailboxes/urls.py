@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mailboxes.views import aliasdomains, aliases, dashboard, mailboxes, trace
+from mailboxes.views import aliasdomains, aliases, bulk, dashboard, mailboxes, search, trace
 
 app_name = "mailboxes"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path(f"{_D}/mailboxes/", mailboxes.mailbox_list, name="mailbox_list"),
     path(f"{_D}/mailboxes/new/", mailboxes.mailbox_create, name="mailbox_create"),
+    path(f"{_D}/mailboxes/bulk/", bulk.mailbox_bulk, name="mailbox_bulk"),
     path(f"{_D}/mailboxes/<int:pk>/", mailboxes.mailbox_row, name="mailbox_row"),
     path(f"{_D}/mailboxes/<int:pk>/edit/", mailboxes.mailbox_edit, name="mailbox_edit"),
     path(f"{_D}/mailboxes/<int:pk>/password/", mailboxes.mailbox_password, name="mailbox_password"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path(f"{_D}/mailboxes/<int:pk>/delete/", mailboxes.mailbox_delete, name="mailbox_delete"),
     path(f"{_D}/aliases/", aliases.alias_list, name="alias_list"),
     path(f"{_D}/aliases/new/", aliases.alias_create, name="alias_create"),
+    path(f"{_D}/aliases/bulk/", bulk.alias_bulk, name="alias_bulk"),
     path(f"{_D}/aliases/<int:pk>/", aliases.alias_row, name="alias_row"),
     path(f"{_D}/aliases/<int:pk>/edit/", aliases.alias_edit, name="alias_edit"),
     path(f"{_D}/aliases/<int:pk>/toggle/", aliases.alias_toggle, name="alias_toggle"),
@@ -46,4 +48,5 @@ urlpatterns = [
         name="aliasdomain_delete",
     ),
     path("trace/", trace.trace, name="trace"),
+    path("search/", search.search, name="search"),
 ]

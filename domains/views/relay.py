@@ -22,8 +22,7 @@ from domains.models import Domain
 from mailadmin.access import panel_admin_required
 from mailadmin.pagination import paginate
 from mailadmin.rendering import actor, add_service_errors, redirect_after_post, render_page
-
-SEARCH_MAX = 100
+from mailadmin.search import SEARCH_MAX
 
 
 def _relay_domain(request: HttpRequest, name: str) -> Domain:

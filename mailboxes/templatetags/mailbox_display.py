@@ -53,6 +53,7 @@ _MAILBOX_ROW = Labels(
         "disable": gettext_lazy("Disable"),
         "enable": gettext_lazy("Enable"),
         "delete": gettext_lazy("Delete"),
+        "select": gettext_lazy("Select"),
     }
 )
 

@@ -25,6 +25,7 @@ from mailadmin.rendering import (
     wants_partial,
 )
 from mailboxes import selectors, services
+from mailboxes.bulk_forms import BulkForm
 from mailboxes.display import alias_label
 from mailboxes.forms import AliasCreateForm, AliasEditForm
 from mailboxes.models import Alias
@@ -53,6 +54,7 @@ def alias_list(request: HttpRequest, domain: str) -> HttpResponse:
     if not wants_partial(request):
         # Only the whole page shows the catch-all box; the table alone needs no query for it.
         context["catchall"] = selectors.catchall_of(user=request.user, domain=the_domain)
+        context["bulk_form"] = BulkForm(auto_id="alias-bulk-%s")
     return render_page(request, "mailboxes/alias_list.html", context, partial="table")
 
 

@@ -7,8 +7,7 @@ from django.http import HttpRequest
 
 from domains.models import Domain
 from domains.selectors import domain_get
-
-SEARCH_MAX = 100
+from mailadmin.search import SEARCH_MAX
 
 
 def search_term(request: HttpRequest) -> str:
