@@ -78,9 +78,11 @@ def pages(db: BenchDB) -> dict[str, str]:
         "mailbox_list_by_usage_page_20": f"{mailboxes}?sort=-usage&page=20",
         "mailbox_list_over_90": f"{mailboxes}?full=1",
         "mailbox_list_small_domain_by_usage": f"/domains/{small}/mailboxes/?sort=-usage",
-        # The top bar's search across every domain (mailboxes/search_all.py), as its page
-        # (50 of each kind): a name 2.5% of the mailboxes share, and an address typed with
-        # "@" (local part contains, domain starts with).
+        # The top bar's search across every domain (mailboxes/search_all.py): what drops down
+        # as one types (5 of each kind) and the search page (25 of each), for a name 2.5% of
+        # the mailboxes share; and an address typed with "@" (local part contains, domain
+        # starts with).
+        "global_search_popup": "/search/popup/?q=kovalenko",
         "global_search": "/search/?q=kovalenko",
         "global_search_address": f"/search/?{urlencode({'q': 'anna@' + BIG_DOMAIN[:4]})}",
     }

@@ -28,13 +28,6 @@ def wants_partial(request: HttpRequest) -> bool:
     return bool(htmx) and not (htmx.boosted or htmx.history_restore_request)  # type: ignore[union-attr]
 
 
-def htmx_target(request: HttpRequest) -> str | None:
-    """The id of the element an htmx request swaps (None for a plain request), for a view
-    that answers two places on the page differently."""
-    htmx = getattr(request, "htmx", None)
-    return htmx.target if htmx else None
-
-
 def render_page(
     request: HttpRequest,
     template: str,

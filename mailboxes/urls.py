@@ -49,4 +49,5 @@ urlpatterns = [
     ),
     path("trace/", trace.trace, name="trace"),
     path("search/", search.search, name="search"),
+    path("search/popup/", search.search_popup, name="search_popup"),
 ]

@@ -14,7 +14,8 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 URL = "/search/"
-POPUP = {"HX-Request": "true", "HX-Target": "search-popup"}
+POPUP_URL = "/search/popup/"
+HTMX = {"HX-Request": "true"}
 
 
 def found(results) -> dict[str, list[str]]:
@@ -93,20 +94,20 @@ def test_more_than_the_limit_says_so(superadmin) -> None:
 
 
 def test_the_popup_and_the_page(client_super: Client) -> None:
-    popup = client_super.get(URL, {"q": "alice"}, headers=POPUP).content.decode()
+    popup = client_super.get(POPUP_URL, {"q": "alice"}, headers=HTMX).content.decode()
     assert "<h1>" not in popup and "alice@a.example" in popup
     assert 'href="/search/?q=alice"' in popup  # "All results"
     page = client_super.get(URL, {"q": "alice"}).content.decode()
     assert "<h1>Search</h1>" in page and "alice@b.example" in page
     assert 'href="/domains/a.example/mailboxes/' in page
-    short = client_super.get(URL, {"q": "al"}, headers=POPUP).content.decode()
+    short = client_super.get(POPUP_URL, {"q": "al"}, headers=HTMX).content.decode()
     assert "Type at least 3 characters." in short
 
 
 def test_the_search_costs_five_queries_whatever_matches(client_super: Client) -> None:
     # session + user, then domains, alias domains, mailboxes, aliases and their destinations.
     with CaptureQueriesContext(connection) as queries:
-        response = client_super.get(URL, {"q": "sales"}, headers=POPUP)
+        response = client_super.get(POPUP_URL, {"q": "sales"}, headers=HTMX)
     assert response.status_code == 200
     searched = [q["sql"] for q in queries.captured_queries if "django_session" not in q["sql"]]
     assert len(searched) == 6, searched
@@ -114,3 +115,4 @@ def test_the_search_costs_five_queries_whatever_matches(client_super: Client) ->
 
 def test_mailbox_owners_and_strangers_get_nothing(client: Client, domain_a) -> None:
     assert client.get(URL, {"q": "alice"}).status_code == 302
+    assert client.get(POPUP_URL, {"q": "alice"}).status_code == 302
