@@ -43,3 +43,16 @@ ensure_venv() {
     touch "$stamp"
   fi
 }
+
+# axe-core from the npm registry, for the accessibility scans of tests/browser/test_pages.py
+# (injected into Chromium by Playwright). Pinned: a new rule set must not fail a build by itself.
+AXE_VERSION=4.10.3
+AXE_DIR="$ROOT/var/node"
+ensure_axe() {
+  [ -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] \
+    && grep -q "\"version\": \"$AXE_VERSION\"" "$AXE_DIR/node_modules/axe-core/package.json" && return 0
+  command -v npm >/dev/null || ensure_packages "nodejs npm"
+  echo "Installing axe-core $AXE_VERSION from the npm registry"
+  mkdir -p "$AXE_DIR"
+  npm install --silent --no-audit --no-fund --no-save --prefix "$AXE_DIR" "axe-core@$AXE_VERSION"
+}
