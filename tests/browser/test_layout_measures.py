@@ -77,3 +77,18 @@ def test_a_long_value_without_spaces_stays_in_its_table(page: Page, root) -> Non
         table_width = table.evaluate("t => t.getBoundingClientRect().width")
         wrap_width = wrap.evaluate("w => w.clientWidth")
         assert table_width <= wrap_width + 1, (url, table_width, wrap_width)
+
+
+def test_at_1920_by_1080_at_least_25_mailbox_rows_are_in_view(page: Page, root) -> None:
+    factories.domain("shop.example", max_mailboxes=500, max_mailbox_quota=10 * 1024**3)
+    for n in range(30):
+        factories.mailbox(f"user.number{n:02d}@shop.example", name=NAMES[n % len(NAMES)])
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    login_admin(page, root, factories.PASSWORD)
+    page.goto("/domains/shop.example/mailboxes/")
+    screenshot(page, "mailbox-list-1920x1080", full_page=False)
+    bottoms = page.locator("#mailbox-table tbody tr").evaluate_all(
+        "rows => rows.map(row => row.getBoundingClientRect().bottom)"
+    )
+    in_view = sum(1 for bottom in bottoms if bottom <= 1080)
+    assert in_view >= 25, (in_view, bottoms[:3])
