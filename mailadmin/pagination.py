@@ -19,6 +19,14 @@ M = TypeVar("M", bound=Model)
 
 DEFAULT_PER_PAGE = 50
 MAX_PAGE = 100_000
+# The page sizes a list offers (`?per_page=`); anything else is the default.
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+def per_page(request: HttpRequest) -> int:
+    """The page size the admin chose with `?per_page=`, one of PAGE_SIZES."""
+    value = request.GET.get("per_page", "")
+    return int(value) if value.isdigit() and int(value) in PAGE_SIZES else DEFAULT_PER_PAGE
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from domains.models import Domain
 from mailadmin.access import panel_admin_required
-from mailadmin.pagination import paginate_keyset
+from mailadmin.pagination import PAGE_SIZES, paginate_keyset, per_page
 from mailadmin.rendering import (
     actor,
     add_service_errors,
@@ -49,8 +49,15 @@ def alias_list(request: HttpRequest, domain: str) -> HttpResponse:
         request,
         selectors.alias_list(user=request.user, domain=the_domain, search=query),
         key="local_part",
+        per_page=per_page(request),
     )
-    context: dict[str, Any] = {"domain": the_domain, "page": page, "q": query, "tab": "aliases"}
+    context: dict[str, Any] = {
+        "domain": the_domain,
+        "page": page,
+        "q": query,
+        "tab": "aliases",
+        "page_sizes": PAGE_SIZES,
+    }
     if not wants_partial(request):
         # Only the whole page shows the catch-all box; the table alone needs no query for it.
         context["catchall"] = selectors.catchall_of(user=request.user, domain=the_domain)

@@ -17,7 +17,7 @@ from django_htmx.http import reswap
 from domains.models import Domain
 from domains.selectors import with_counts
 from mailadmin.access import is_superadmin, panel_admin_required
-from mailadmin.pagination import paginate_keyset, paginate_segments
+from mailadmin.pagination import PAGE_SIZES, paginate_keyset, paginate_segments, per_page
 from mailadmin.passwords import generate_password
 from mailadmin.rendering import (
     actor,
@@ -70,13 +70,13 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
             nearly_full=nearly_full,
             fullest_first=order == "-usage",
         )
-        page: Any = paginate_segments(request, segments)
+        page: Any = paginate_segments(request, segments, per_page=per_page(request))
     else:
         order = ""
         mailboxes = selectors.mailbox_list(
             user=request.user, domain=the_domain, search=local_part, nearly_full=nearly_full
         )
-        page = paginate_keyset(request, mailboxes, key="local_part")
+        page = paginate_keyset(request, mailboxes, key="local_part", per_page=per_page(request))
     context = {
         "domain": the_domain,
         "page": page,
@@ -84,6 +84,7 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
         "sort": order,
         "full": nearly_full,
         "tab": "mailboxes",
+        "page_sizes": PAGE_SIZES,
     }
     if not wants_partial(request):
         # Only the whole page shows the limits; the table alone needs no query for them.
