@@ -45,17 +45,26 @@ class Selection:
     all_matching: bool = False
     search: str = ""
     nearly_full: bool = False
+    active: bool | None = None
+    storage_format: str = ""
 
 
 def selected_mailboxes(*, user: User | None, domain: Domain, selection: Selection) -> list[Mailbox]:
     rows = selectors.mailbox_list(
-        user=user, domain=domain, search=selection.search, nearly_full=selection.nearly_full
+        user=user,
+        domain=domain,
+        search=selection.search,
+        nearly_full=selection.nearly_full,
+        active=selection.active,
+        storage_format=selection.storage_format,
     )
     return _bounded(rows if selection.all_matching else rows.filter(pk__in=selection.pks))
 
 
 def selected_aliases(*, user: User | None, domain: Domain, selection: Selection) -> list[Alias]:
-    rows = selectors.alias_list(user=user, domain=domain, search=selection.search)
+    rows = selectors.alias_list(
+        user=user, domain=domain, search=selection.search, active=selection.active
+    )
     return _bounded(rows if selection.all_matching else rows.filter(pk__in=selection.pks))
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from mailadmin.search import SEARCH_MAX
 from mailboxes import bulk
 from mailboxes.forms import QuotaField
+from mailboxes.models import StorageFormat
 
 ACTION_LABELS = {
     bulk.ENABLE: _("Enable"),
@@ -27,6 +28,14 @@ class BulkForm(forms.Form):
     )
     q = forms.CharField(required=False, max_length=SEARCH_MAX, widget=forms.HiddenInput)
     full = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), ("active", ""), ("disabled", "")],
+        widget=forms.HiddenInput,
+    )
+    format = forms.ChoiceField(
+        required=False, choices=[("", ""), *StorageFormat.choices], widget=forms.HiddenInput
+    )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     actions: tuple[str, ...] = bulk.ALIAS_ACTIONS
@@ -46,6 +55,8 @@ class BulkForm(forms.Form):
             all_matching=self.cleaned_data["all_matching"],
             search=self.cleaned_data["q"].strip(),
             nearly_full=self.cleaned_data["full"],
+            active={"active": True, "disabled": False}.get(self.cleaned_data["status"]),
+            storage_format=self.cleaned_data["format"],
         )
 
 

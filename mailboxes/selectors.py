@@ -34,12 +34,24 @@ USAGE_ORDERINGS = ("-usage", "usage")
 
 
 def mailbox_list(
-    *, user: User | None, domain: Domain | None = None, search: str = "", nearly_full: bool = False
+    *,
+    user: User | None,
+    domain: Domain | None = None,
+    search: str = "",
+    nearly_full: bool = False,
+    active: bool | None = None,
+    storage_format: str = "",
 ) -> QuerySet[Mailbox]:
-    """Mailboxes by address, each with its quota_usage (None: not reported yet)."""
+    """Mailboxes by address, each with its quota_usage (None: not reported yet); `active`
+    and `storage_format` filter when given (the disabled ones along the partial index of
+    mailboxes 0004)."""
     qs = mailboxes_visible_to(user).select_related("quota_usage")
     if domain is not None:
         qs = qs.filter(domain=domain)
+    if active is not None:
+        qs = qs.filter(active=active)
+    if storage_format:
+        qs = qs.filter(format=storage_format)
     if search:
         # UPPER(col) LIKE: the expressions of the trigram indexes (mailboxes 0005).
         term = search.strip()
@@ -62,6 +74,8 @@ def mailbox_list_by_usage(
     search: str = "",
     nearly_full: bool = False,
     fullest_first: bool = True,
+    active: bool | None = None,
+    storage_format: str = "",
 ) -> list[QuerySet[Mailbox]]:
     """mailbox_list's mailboxes by usage, as consecutive segments to page through in turn
     (mailadmin.pagination.paginate_segments): mailboxes with a quota by permille, then those
@@ -72,7 +86,14 @@ def mailbox_list_by_usage(
     along an index of the usage table (quota_usage_by_permille, quota_usage_by_domain) or
     the mailbox's (domain_id, local_part) and stops after a page, 5-15 ms at that size.
     """
-    base = mailbox_list(user=user, domain=domain, search=search, nearly_full=nearly_full)
+    base = mailbox_list(
+        user=user,
+        domain=domain,
+        search=search,
+        nearly_full=nearly_full,
+        active=active,
+        storage_format=storage_format,
+    )
     # The usage row's own domain_id (kept by its triggers) lets the planner filter the
     # domain inside the usage index scan instead of probing every mailbox it walks past.
     reported = base.filter(quota_usage__domain=domain) if domain is not None else base
@@ -128,12 +149,18 @@ def aliases_visible_to(user: User | None) -> QuerySet[Alias]:
 
 
 def alias_list(
-    *, user: User | None, domain: Domain | None = None, search: str = ""
+    *,
+    user: User | None,
+    domain: Domain | None = None,
+    search: str = "",
+    active: bool | None = None,
 ) -> QuerySet[Alias]:
     """Aliases with their destinations prefetched (two queries, whatever the page size)."""
     qs = aliases_visible_to(user)
     if domain is not None:
         qs = qs.filter(domain=domain)
+    if active is not None:
+        qs = qs.filter(active=active)
     if search:
         term = search.strip()
         qs = qs.filter(

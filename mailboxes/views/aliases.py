@@ -29,7 +29,7 @@ from mailboxes.bulk_forms import BulkForm
 from mailboxes.display import alias_label
 from mailboxes.forms import AliasCreateForm, AliasEditForm
 from mailboxes.models import Alias
-from mailboxes.views.common import domain_from_url, flash, search_term
+from mailboxes.views.common import domain_from_url, flash, search_term, status_filter
 
 CHANGED = "aliases-changed"
 # The service's names for the form's fields where they differ.
@@ -45,9 +45,10 @@ def _list_url(domain: Domain) -> str:
 def alias_list(request: HttpRequest, domain: str) -> HttpResponse:
     the_domain = domain_from_url(request, domain)
     query = search_term(request)
+    status, active = status_filter(request)
     page = paginate_keyset(
         request,
-        selectors.alias_list(user=request.user, domain=the_domain, search=query),
+        selectors.alias_list(user=request.user, domain=the_domain, search=query, active=active),
         key="local_part",
         per_page=per_page(request),
     )
@@ -55,6 +56,7 @@ def alias_list(request: HttpRequest, domain: str) -> HttpResponse:
         "domain": the_domain,
         "page": page,
         "q": query,
+        "status": status,
         "tab": "aliases",
         "page_sizes": PAGE_SIZES,
     }

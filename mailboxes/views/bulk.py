@@ -81,7 +81,9 @@ def alias_bulk(request: HttpRequest, domain: str) -> HttpResponse:
 def _list_url(domain: Domain, name: str, request: HttpRequest) -> str:
     """The list again, with the search the batch came from."""
     url = reverse(name, args=[domain.name])
-    kept = {key: request.POST[key] for key in ("q", "full") if request.POST.get(key)}
+    kept = {
+        key: request.POST[key] for key in ("q", "full", "status", "format") if request.POST.get(key)
+    }
     return f"{url}?{urlencode(kept)}" if kept else url
 
 
@@ -119,6 +121,8 @@ def _confirm(
         "raw_quota": request.POST.get("quota", ""),
         "q": form.cleaned_data["q"],
         "full": form.cleaned_data["full"],
+        "status": form.cleaned_data["status"],
+        "storage_format": form.cleaned_data["format"],
         "cancel_url": back,
     }
     return render_page(request, "mailboxes/bulk_confirm.html", context)

@@ -21,3 +21,13 @@ def domain_from_url(request: HttpRequest, name: str) -> Domain:
 
 def flash(request: HttpRequest, text: str) -> None:
     messages.success(request, text)
+
+
+# ?status= of the mailbox and alias lists: "" (all), or one of these.
+STATUSES = {"active": True, "disabled": False}
+
+
+def status_filter(request: HttpRequest) -> tuple[str, bool | None]:
+    """The list's status filter as given ("" when none or unknown) and as a filter value."""
+    status = request.GET.get("status", "")
+    return (status, STATUSES[status]) if status in STATUSES else ("", None)

@@ -30,8 +30,8 @@ from mailadmin.rendering import (
 from mailboxes import selectors, services
 from mailboxes.bulk_forms import MailboxBulkForm
 from mailboxes.forms import MailboxCreateForm, MailboxEditForm, PasswordResetForm
-from mailboxes.models import Mailbox
-from mailboxes.views.common import domain_from_url, flash, search_term
+from mailboxes.models import Mailbox, StorageFormat
+from mailboxes.views.common import domain_from_url, flash, search_term, status_filter
 
 CHANGED = "mailboxes-changed"
 # The service's names for the form's fields where they differ.
@@ -62,19 +62,28 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
     local_part = query.rpartition("@")[0] if "@" in query else query
     order = request.GET.get("sort", "")
     nearly_full = request.GET.get("full") == "1"
+    status, active = status_filter(request)
+    storage_format = request.GET.get("format", "")
+    if storage_format not in StorageFormat.values:
+        storage_format = ""
+    filters: dict[str, Any] = {
+        "active": active,
+        "storage_format": storage_format,
+        "nearly_full": nearly_full,
+    }
     if order in selectors.USAGE_ORDERINGS:
         segments = selectors.mailbox_list_by_usage(
             user=request.user,
             domain=the_domain,
             search=local_part,
-            nearly_full=nearly_full,
             fullest_first=order == "-usage",
+            **filters,
         )
         page: Any = paginate_segments(request, segments, per_page=per_page(request))
     else:
         order = ""
         mailboxes = selectors.mailbox_list(
-            user=request.user, domain=the_domain, search=local_part, nearly_full=nearly_full
+            user=request.user, domain=the_domain, search=local_part, **filters
         )
         page = paginate_keyset(request, mailboxes, key="local_part", per_page=per_page(request))
     context = {
@@ -83,6 +92,9 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
         "q": query,
         "sort": order,
         "full": nearly_full,
+        "status": status,
+        "storage_format": storage_format,
+        "formats": StorageFormat.choices,
         "tab": "mailboxes",
         "page_sizes": PAGE_SIZES,
     }

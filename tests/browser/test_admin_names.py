@@ -18,7 +18,7 @@ def test_a_second_spelling_of_an_admin_name_is_refused(page: Page, transactional
     login_admin(page, root, factories.PASSWORD)
     page.goto("/accounts/admins/new/")
     page.get_by_label("Username").fill("ROOT")
-    page.get_by_label("Domains").fill("shop.example")
+    page.get_by_role("textbox", name="Domains").fill("shop.example")
     page.get_by_role("button", name="Create admin").click()
     expect(page.get_by_text("usernames that differ only in case are one name")).to_be_visible()
     expect(page.get_by_text("An admin named root already exists")).to_be_visible()

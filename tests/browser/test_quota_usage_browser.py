@@ -48,7 +48,7 @@ TEXT = {
 
 def expect_order(page: Page, *names: str) -> None:
     """The table's rows are these mailboxes in this order (waiting for htmx's swap)."""
-    cells = page.locator("#mailbox-table tbody tr td:first-child")
+    cells = page.locator("#mailbox-table tbody tr td:nth-child(2)")  # after the checkbox
     expect(cells).to_have_text([f"{name}@shop.example" for name in names])
 
 

@@ -25,7 +25,6 @@ def crowded(superadmin):
     return client
 
 
-
 def rows(client: Client, url: str) -> int:
     return client.get(url).content.decode().count('name="pk"')
 
@@ -49,3 +48,27 @@ def test_the_choice_is_kept_by_the_next_link_and_costs_no_query(crowded: Client)
     with CaptureQueriesContext(connection) as large:
         crowded.get("/domains/many.example/mailboxes/?per_page=200", headers={"HX-Request": "true"})
     assert len(small) == len(large)
+
+
+def test_the_status_and_format_filters(crowded: Client, superadmin) -> None:
+    from mailboxes.models import Alias, Mailbox
+
+    Mailbox.objects.filter(local_part__in=["user001", "user002"]).update(active=False)
+    factories.mailbox(
+        "mboxer@many.example", storage_format="mbox", password=None, password_hash=mailbox_hash()
+    )
+    Alias.objects.filter(local_part="list007").update(active=False)
+    base = "/domains/many.example/mailboxes/"
+    disabled = crowded.get(base + "?status=disabled").content.decode()
+    assert disabled.count('name="pk"') == 2 and "user001@many.example" in disabled
+    assert crowded.get(base + "?status=active").content.decode().count('name="pk"') == 50
+    assert "mboxer@many.example" in crowded.get(base + "?format=mbox").content.decode()
+    assert crowded.get(base + "?format=mbox").content.decode().count('name="pk"') == 1
+    assert crowded.get(base + "?status=nonsense").content.decode().count('name="pk"') == 50
+    aliases = crowded.get("/domains/many.example/aliases/?status=disabled").content.decode()
+    assert aliases.count('name="pk"') == 1 and "list007@many.example" in aliases
+    # "All matching" in the bulk bar takes the filters too.
+    review = crowded.post(
+        base + "bulk/", {"action": "enable", "all_matching": "on", "status": "disabled"}
+    ).content.decode()
+    assert "Enable 2 mailboxes?" in review
