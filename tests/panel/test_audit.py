@@ -151,3 +151,27 @@ def test_idn_domains_are_shown_in_unicode(client_super):
     factories.domain("bücher.example")
     body = client_super.get("/audit/?domain=xn--bcher-kva.example").content.decode()
     assert "bücher.example" in body
+
+
+def test_the_domain_filter_is_a_typed_name_not_a_list_of_every_domain(client_super, superadmin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    factories.domain("bücher.example")
+    record(actor=superadmin, action="update", obj=None, domain="xn--bcher-kva.example")
+    page = client_super.get("/audit/").content.decode()
+    assert '<select name="domain"' not in page and 'name="domain"' in page
+    found = client_super.get("/audit/?domain=Bücher.example").context["page"].object_list
+    assert {e.domain for e in found} == {"xn--bcher-kva.example"}
+    bad = client_super.get("/audit/?domain=not a domain")
+    assert list(bad.context["form"].errors) == ["domain"]
+    # The page reads no domain names however many there are.
+    with CaptureQueriesContext(connection) as before:
+        client_super.get("/audit/")
+    for n in range(5):
+        factories.domain(f"more{n}.example")
+    with CaptureQueriesContext(connection) as after:
+        client_super.get("/audit/")
+    assert len(after) == len(before)
