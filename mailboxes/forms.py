@@ -61,6 +61,20 @@ def quota_help(domain: Any, *, creating: bool) -> str:
     return f"{example} " + _("Empty or 0: no limit.")
 
 
+def copy_choice(*, label: Any, keep: Any, forward: Any, help_text: Any) -> forms.TypedChoiceField:
+    """The question asked when a mailbox and an alias share an address (mailboxes/services.py):
+    True keeps a copy in the mailbox, False does not, None (not answered) is refused there."""
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[(KEEP_COPY, keep), (FORWARD_ONLY, forward)],
+        coerce=lambda value: value == KEEP_COPY,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=help_text,
+    )
+
+
 class OwnerIdField(forms.IntegerField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -105,16 +119,10 @@ class MailboxCreateForm(PasswordChoiceMixin):
     )
     uid = OwnerIdField(label=_("uid override"))
     gid = OwnerIdField(label=_("gid override"))
-    alias_copy = forms.TypedChoiceField(
+    alias_copy = copy_choice(
         label=_("When the address is an alias's"),
-        choices=[
-            (KEEP_COPY, _("The alias delivers a copy to the mailbox")),
-            (FORWARD_ONLY, _("The alias goes on taking all of the mail")),
-        ],
-        coerce=lambda value: value == KEEP_COPY,
-        empty_value=None,
-        required=False,
-        widget=forms.RadioSelect,
+        keep=_("The alias delivers a copy to the mailbox"),
+        forward=_("The alias goes on taking all of the mail"),
         help_text=_("An alias at the mailbox's address receives its mail first."),
     )
 
@@ -197,16 +205,10 @@ class AliasCreateForm(forms.Form):
         label=_("Destinations"), help_text=_("One address a line; may be outside this server.")
     )
     description = forms.CharField(label=_("Description"), max_length=255, required=False)
-    mailbox_copy = forms.TypedChoiceField(
+    mailbox_copy = copy_choice(
         label=_("When the address is a mailbox's"),
-        choices=[
-            (KEEP_COPY, _("The mailbox keeps a copy")),
-            (FORWARD_ONLY, _("Forward only: the mailbox receives nothing")),
-        ],
-        coerce=lambda value: value == KEEP_COPY,
-        empty_value=None,
-        required=False,
-        widget=forms.RadioSelect,
+        keep=_("The mailbox keeps a copy"),
+        forward=_("Forward only: the mailbox receives nothing"),
         help_text=_("An alias at a mailbox's address takes all of its mail."),
     )
 

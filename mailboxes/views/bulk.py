@@ -4,6 +4,8 @@ selection again with `confirmed`, and the batch runs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -21,60 +23,77 @@ from mailboxes.bulk_forms import ACTION_LABELS, BulkForm, MailboxBulkForm
 from mailboxes.views.common import domain_from_url, flash
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between the mailbox and the alias batches."""
+
+    name: str  # "mailbox" or "alias", for changed_message and the confirmation's words
+    form: type[BulkForm]
+    list_view: str
+    select: Callable[..., Sequence[Any]]
+    run: Callable[..., int]
+
+
+MAILBOXES = _Kind(
+    "mailbox",
+    MailboxBulkForm,
+    "mailboxes:mailbox_list",
+    bulk.selected_mailboxes,
+    lambda actor, rows, action, quota: bulk.mailboxes_bulk(
+        actor=actor, mailboxes=rows, action=action, quota=quota
+    ),
+)
+ALIASES = _Kind(
+    "alias",
+    BulkForm,
+    "mailboxes:alias_list",
+    bulk.selected_aliases,
+    lambda actor, rows, action, quota: bulk.aliases_bulk(actor=actor, aliases=rows, action=action),
+)
+
+
 @panel_admin_required
 @require_POST
 def mailbox_bulk(request: HttpRequest, domain: str) -> HttpResponse:
-    the_domain = domain_from_url(request, domain)
-    form = MailboxBulkForm(request.POST)
-    back = _list_url(the_domain, "mailboxes:mailbox_list", request)
-    if not form.is_valid():
-        return _refused(request, form, back)
-    try:
-        mailboxes = bulk.selected_mailboxes(
-            user=request.user, domain=the_domain, selection=form.selection()
-        )
-    except ValidationError as exc:
-        return _refused(request, exc, back)
-    action, quota = form.cleaned_data["action"], form.cleaned_data["quota"]
-    if not form.cleaned_data["confirmed"]:
-        rows = [
-            _row(m.pk, m.local_part, m.active, action, quota=m.quota, new_quota=quota)
-            for m in mailboxes
-        ]
-        return _confirm(request, the_domain, form, "mailbox", rows, back, quota=quota)
-    try:
-        count = bulk.mailboxes_bulk(
-            actor=actor(request), mailboxes=mailboxes, action=action, quota=quota
-        )
-    except ValidationError as exc:
-        return _refused(request, exc, back)
-    flash(request, bulk.changed_message("mailbox", action, count))
-    return redirect_after_post(request, back)
+    return _bulk(request, domain, MAILBOXES)
 
 
 @panel_admin_required
 @require_POST
 def alias_bulk(request: HttpRequest, domain: str) -> HttpResponse:
+    return _bulk(request, domain, ALIASES)
+
+
+def _bulk(request: HttpRequest, domain: str, kind: _Kind) -> HttpResponse:
     the_domain = domain_from_url(request, domain)
-    form = BulkForm(request.POST)
-    back = _list_url(the_domain, "mailboxes:alias_list", request)
+    form = kind.form(request.POST)
+    back = _list_url(the_domain, kind.list_view, request)
     if not form.is_valid():
         return _refused(request, form, back)
     try:
-        aliases = bulk.selected_aliases(
-            user=request.user, domain=the_domain, selection=form.selection()
-        )
+        rows = kind.select(user=request.user, domain=the_domain, selection=form.selection())
     except ValidationError as exc:
         return _refused(request, exc, back)
     action = form.cleaned_data["action"]
+    quota = form.cleaned_data.get("quota")
     if not form.cleaned_data["confirmed"]:
-        rows = [_row(a.pk, a.local_part, a.active, action) for a in aliases]
-        return _confirm(request, the_domain, form, "alias", rows, back)
+        lines = [
+            _row(
+                row.pk,
+                row.local_part,
+                row.active,
+                action,
+                quota=getattr(row, "quota", None),
+                new_quota=quota,
+            )
+            for row in rows
+        ]
+        return _confirm(request, the_domain, form, kind.name, lines, back, quota=quota)
     try:
-        count = bulk.aliases_bulk(actor=actor(request), aliases=aliases, action=action)
+        count = kind.run(actor(request), rows, action, quota)
     except ValidationError as exc:
         return _refused(request, exc, back)
-    flash(request, bulk.changed_message("alias", action, count))
+    flash(request, bulk.changed_message(kind.name, action, count))
     return redirect_after_post(request, back)
 
 
