@@ -29,7 +29,7 @@ from mailboxes.bulk_forms import BulkForm
 from mailboxes.display import alias_label
 from mailboxes.forms import AliasCreateForm, AliasEditForm
 from mailboxes.models import Alias
-from mailboxes.views.common import domain_from_url, flash, search_term, status_filter
+from mailboxes.views.common import domain_from_url, flash, search_term, status_filter, totals
 
 CHANGED = "aliases-changed"
 # The service's names for the form's fields where they differ.
@@ -64,6 +64,7 @@ def alias_list(request: HttpRequest, domain: str) -> HttpResponse:
         # Only the whole page shows the catch-all box; the table alone needs no query for it.
         context["catchall"] = selectors.catchall_of(user=request.user, domain=the_domain)
         context["bulk_form"] = BulkForm(auto_id="alias-bulk-%s")
+        context["totals"] = totals(the_domain)
     return render_page(request, "mailboxes/alias_list.html", context, partial="table")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest
 
-from domains.models import Domain
+from domains.models import Domain, DomainUsage
 from domains.selectors import domain_get
 from mailadmin.search import SEARCH_MAX
 
@@ -31,3 +31,9 @@ def status_filter(request: HttpRequest) -> tuple[str, bool | None]:
     """The list's status filter as given ("" when none or unknown) and as a filter value."""
     status = request.GET.get("status", "")
     return (status, STATUSES[status]) if status in STATUSES else ("", None)
+
+
+def totals(domain: Domain) -> DomainUsage:
+    """The domain's counters (kept by triggers, one primary-key read): the totals a list's
+    page shows above it, against the domain's limits."""
+    return DomainUsage.objects.filter(domain_id=domain.pk).first() or DomainUsage()

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap
 
 from domains.models import Domain
-from domains.selectors import with_counts
 from mailadmin.access import is_superadmin, panel_admin_required
 from mailadmin.pagination import PAGE_SIZES, paginate_keyset, paginate_segments, per_page
 from mailadmin.passwords import generate_password
@@ -31,7 +30,7 @@ from mailboxes import selectors, services
 from mailboxes.bulk_forms import MailboxBulkForm
 from mailboxes.forms import MailboxCreateForm, MailboxEditForm, PasswordResetForm
 from mailboxes.models import Mailbox, StorageFormat
-from mailboxes.views.common import domain_from_url, flash, search_term, status_filter
+from mailboxes.views.common import domain_from_url, flash, search_term, status_filter, totals
 
 CHANGED = "mailboxes-changed"
 # The service's names for the form's fields where they differ.
@@ -40,17 +39,6 @@ CREATE_FIELDS = {"address": "local_part", "format": "storage_format"}
 
 def _list_url(domain: Domain) -> str:
     return reverse("mailboxes:mailbox_list", args=[domain.name])
-
-
-def _limits(domain: Domain) -> dict[str, Any] | None:
-    """Use of the domain's limits, read only when it has some (one indexed query)."""
-    if not (domain.max_mailboxes or domain.total_quota):
-        return None
-    counted = with_counts(Domain.objects.filter(pk=domain.pk)).get()
-    return {
-        "mailboxes": getattr(counted, "mailbox_count", 0),
-        "quota": getattr(counted, "quota_allocated", 0),
-    }
 
 
 @panel_admin_required
@@ -99,8 +87,8 @@ def mailbox_list(request: HttpRequest, domain: str) -> HttpResponse:
         "page_sizes": PAGE_SIZES,
     }
     if not wants_partial(request):
-        # Only the whole page shows the limits; the table alone needs no query for them.
-        context["limits"] = _limits(the_domain)
+        # Only the whole page shows the totals; the table alone needs no query for them.
+        context["totals"] = totals(the_domain)
         context["bulk_form"] = MailboxBulkForm(auto_id="mailbox-bulk-%s")
     return render_page(request, "mailboxes/mailbox_list.html", context, partial="table")
 

@@ -72,3 +72,8 @@ def test_the_status_and_format_filters(crowded: Client, superadmin) -> None:
         base + "bulk/", {"action": "enable", "all_matching": "on", "status": "disabled"}
     ).content.decode()
     assert "Enable 2 mailboxes?" in review
+
+
+def test_the_lists_show_the_domains_totals(crowded: Client) -> None:
+    assert "120 mailboxes." in crowded.get("/domains/many.example/mailboxes/").content.decode()
+    assert "120 aliases." in crowded.get("/domains/many.example/aliases/").content.decode()
