@@ -84,6 +84,11 @@ class DomainSettingsForm(forms.Form):
     total_quota = SizeField(
         label=_("Total quota"), initial="0", help_text=_("for all mailboxes; 0: no limit")
     )
+    default_mailbox_quota = SizeField(
+        label=_("Default quota of a new mailbox"),
+        initial="0",
+        help_text=_("when none is typed; 0: the maximum per mailbox"),
+    )
     uid = forms.IntegerField(
         label=_("Default uid"),
         required=False,
@@ -144,6 +149,7 @@ def settings_initial(domain: Any) -> dict[str, Any]:
             "max_aliases",
             "max_mailbox_quota",
             "total_quota",
+            "default_mailbox_quota",
             "uid",
             "gid",
         )

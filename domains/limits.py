@@ -32,8 +32,8 @@ ALIASES_OVER = ngettext_lazy(
 
 # The settings whose change limits_below_use answers.
 LIMIT_FIELDS = frozenset({"max_mailboxes", "max_aliases", "max_mailbox_quota", "total_quota"})
-# Those of them that are sizes in bytes.
-SIZE_FIELDS = frozenset({"max_mailbox_quota", "total_quota"})
+# The domain's settings that are sizes in bytes (how `domain set` prints a change).
+SIZE_FIELDS = frozenset({"max_mailbox_quota", "total_quota", "default_mailbox_quota"})
 
 
 def limits_below_use(domain: Domain) -> list[str]:

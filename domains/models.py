@@ -90,6 +90,11 @@ class Domain(models.Model):
         _("max quota per mailbox (bytes)"), default=0
     )
     total_quota = models.PositiveBigIntegerField(_("total quota (bytes)"), default=0)
+    # The quota a new mailbox gets when none is given; 0: the maximum above (no limit without
+    # one). Never above the maximum (domains.services.check_default_quota).
+    default_mailbox_quota = models.PositiveBigIntegerField(
+        _("default quota of a new mailbox (bytes)"), default=0
+    )
     # What mailbox owners may set up as forwarding on their own (/me/forwarding/).
     owner_forwarding = models.CharField(
         _("forwarding by owners"),

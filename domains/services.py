@@ -18,6 +18,7 @@ from mailadmin.names import (
     normalize_local_part,
     normalize_transport,
 )
+from mailadmin.sizes import format_size
 from mailadmin.writes import not_yours, save_checked
 
 
@@ -103,6 +104,22 @@ def check_alias_domain_allowed(*, actor: Actor, name: str, target_pk: int | None
         )
 
 
+def check_default_quota(default: int, maximum: int) -> None:
+    """A new mailbox's default quota is one the domain allows: not above its maximum."""
+    if default < 0:
+        raise ValidationError({"default_mailbox_quota": _("A quota cannot be negative.")})
+    if default and maximum and default > maximum:
+        raise ValidationError(
+            {
+                "default_mailbox_quota": _(
+                    "The default quota (%(default)s) is above the maximum per mailbox"
+                    " (%(max)s): a new mailbox could not get it."
+                )
+                % {"default": format_size(default), "max": format_size(maximum)}
+            }
+        )
+
+
 @transaction.atomic
 def domain_create(
     *,
@@ -119,6 +136,7 @@ def domain_create(
     gid: int | None = None,
     active: bool = True,
     relay_accept_any: bool = False,
+    default_mailbox_quota: int = 0,
 ) -> Domain:
     """A new relay or backup-MX domain accepts only its listed recipients (domains/relay.py)
     unless `relay_accept_any`: accepting any means bouncing the unknown ones later."""
@@ -132,6 +150,7 @@ def domain_create(
     except ValidationError as exc:
         raise ValidationError({"transport": exc}) from None
     check_delivery(delivery, transport)
+    check_default_quota(default_mailbox_quota, max_mailbox_quota)
     check_new_domain(canonical)
     domain = Domain(
         name=canonical,
@@ -146,6 +165,7 @@ def domain_create(
         gid=check_owner_id(gid, field="gid"),
         active=active,
         relay_accept_any=relay_accept_any,
+        default_mailbox_quota=default_mailbox_quota,
     )
     save_checked(domain, conflict=domain_exists(canonical))
     record(
@@ -174,6 +194,7 @@ _SUPERADMIN_ONLY = {
 }
 _UPDATABLE = {
     "description",
+    "default_mailbox_quota",
     "delivery",
     "transport",
     "max_mailboxes",
@@ -208,6 +229,7 @@ def domain_update(*, actor: Actor, domain: Domain, **changes: object) -> Domain:
     except ValidationError as exc:
         raise ValidationError({"transport": exc}) from None
     check_delivery(domain.delivery, domain.transport)
+    check_default_quota(domain.default_mailbox_quota, domain.max_mailbox_quota)
     check_owner_id(domain.uid, field="uid")
     check_owner_id(domain.gid, field="gid")
     save_checked(domain, conflict=_("The domain could not be saved."))

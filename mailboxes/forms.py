@@ -51,6 +51,16 @@ def quota_help(domain: Any, *, creating: bool) -> str:
     """What an empty quota or 0 means in `domain` (mailboxes.rules.quota_or_default and
     check_quota decide it; this says it before the admin tries)."""
     example = _("For example 500M or 2G.")
+    if creating and domain.default_mailbox_quota:
+        default = format_size(domain.default_mailbox_quota)
+        if domain.max_mailbox_quota:
+            return f"{example} " + _(
+                "Empty: the domain's default, %(default)s; at most %(max)s."
+            ) % {
+                "default": default,
+                "max": format_size(domain.max_mailbox_quota),
+            }
+        return f"{example} " + _("Empty: the domain's default, %(default)s.") % {"default": default}
     if domain.max_mailbox_quota:
         maximum = format_size(domain.max_mailbox_quota)
         if creating:

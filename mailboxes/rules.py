@@ -43,6 +43,8 @@ class Limits(Protocol):
     def max_mailbox_quota(self) -> int: ...
     @property
     def total_quota(self) -> int: ...
+    @property
+    def default_mailbox_quota(self) -> int: ...
 
 
 def _error(field: str, message: str, code: str) -> ValidationError:
@@ -137,8 +139,11 @@ def check_room_for_mailbox(domain: Limits, *, mailboxes: int) -> None:
 
 
 def quota_or_default(domain: Limits, quota: int | None) -> int:
-    """No quota given: the domain's per-mailbox maximum (0, no limit, when it has none)."""
-    return domain.max_mailbox_quota if quota is None else quota
+    """No quota given: the domain's default quota, else its per-mailbox maximum (0, no limit,
+    when it has neither)."""
+    if quota is not None:
+        return quota
+    return domain.default_mailbox_quota or domain.max_mailbox_quota
 
 
 def check_quota(domain: Limits, quota: int, *, allocated: int) -> None:

@@ -294,6 +294,7 @@ def test_json_values_are_machine_values(provisioned):
         "max_aliases": 0,
         "max_mailbox_quota": 0,
         "total_quota": 0,
+        "default_mailbox_quota": 0,
         "created": domain["created"],
     }
     assert datetime.fromisoformat(domain["created"]).utcoffset() is not None

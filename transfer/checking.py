@@ -55,6 +55,7 @@ class DomainState:
     max_aliases: int
     max_mailbox_quota: int
     total_quota: int
+    default_mailbox_quota: int = 0
     # The domain's DomainUsage counters (domains/usage_triggers.py) when the check began.
     existing_mailboxes: int = 0
     existing_aliases: int = 0
@@ -237,6 +238,7 @@ class Checker:
                 row.max_aliases,
                 row.max_mailbox_quota,
                 row.total_quota,
+                row.default_mailbox_quota,
             )
         else:
             domain = self.visible.filter(name=name).select_related("usage").first()
@@ -249,6 +251,7 @@ class Checker:
                     domain.max_aliases,
                     domain.max_mailbox_quota,
                     domain.total_quota,
+                    domain.default_mailbox_quota,
                 )
                 state.load(domain.usage)
                 self.names_by_pk[domain.pk] = name

@@ -24,6 +24,8 @@ Columns (only `type` and `name` are required; order is free; an unknown column i
     max_aliases
     max_quota       domain: largest quota of one mailbox (a size)
     total_quota     domain: sum of its mailboxes' quotas (a size)
+    default_quota   domain: a new mailbox's quota when none is given (a size; 0 or empty: the
+                    max_quota)
     uid, gid        domain or mailbox owner of delivered mail
 
 The file is UTF-8 (a byte-order mark is allowed); a header that uses `;` instead of `,` (as
@@ -64,6 +66,7 @@ COLUMNS = (
     "max_aliases",
     "max_quota",
     "total_quota",
+    "default_quota",
     "uid",
     "gid",
 )

@@ -44,6 +44,7 @@ def export_rows(user: User | None, *, include_hashes: bool) -> Iterator[dict[str
             "max_aliases": str(domain.max_aliases),
             "max_quota": str(domain.max_mailbox_quota),
             "total_quota": str(domain.total_quota),
+            "default_quota": str(domain.default_mailbox_quota),
             "uid": _owner(domain.uid),
             "gid": _owner(domain.gid),
         }

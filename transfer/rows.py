@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from domains.models import Delivery
-from domains.services import check_delivery
+from domains.services import check_default_quota, check_delivery
 from mailadmin.ids import check_owner_id
 from mailadmin.names import normalize_domain, normalize_transport, split_address
 from mailadmin.sizes import parse_size
@@ -43,6 +43,7 @@ class DomainRow:
     gid: int | None
     active: bool
     relay_accept_any: bool = False
+    default_mailbox_quota: int = 0
 
     @property
     def is_hosted(self) -> bool:
@@ -168,6 +169,12 @@ def parse_domain(line: int, cells: dict[str, str]) -> DomainRow:
     except ValidationError as exc:
         raise _field_error("transport", exc) from None
     check_delivery(delivery, transport)
+    max_mailbox_quota = parse_quota(cells, "max_quota") or 0
+    default_mailbox_quota = parse_quota(cells, "default_quota") or 0
+    try:
+        check_default_quota(default_mailbox_quota, max_mailbox_quota)
+    except ValidationError as exc:
+        raise _field_error("default_quota", exc) from None
     return DomainRow(
         line=line,
         name=name,
@@ -176,8 +183,9 @@ def parse_domain(line: int, cells: dict[str, str]) -> DomainRow:
         transport=transport,
         max_mailboxes=parse_count(cells, "max_mailboxes"),
         max_aliases=parse_count(cells, "max_aliases"),
-        max_mailbox_quota=parse_quota(cells, "max_quota") or 0,
+        max_mailbox_quota=max_mailbox_quota,
         total_quota=parse_quota(cells, "total_quota") or 0,
+        default_mailbox_quota=default_mailbox_quota,
         uid=parse_owner(cells, "uid"),
         gid=parse_owner(cells, "gid"),
         active=parse_bool(cells),

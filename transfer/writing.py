@@ -209,6 +209,7 @@ def _domain(row: DomainRow) -> Domain:
         max_aliases=row.max_aliases,
         max_mailbox_quota=row.max_mailbox_quota,
         total_quota=row.total_quota,
+        default_mailbox_quota=row.default_mailbox_quota,
         uid=row.uid,
         gid=row.gid,
         active=row.active,

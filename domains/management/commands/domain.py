@@ -35,12 +35,13 @@ SETTABLE = {
     "max_aliases": "max_aliases",
     "max_quota": "max_mailbox_quota",
     "total_quota": "total_quota",
+    "default_quota": "default_mailbox_quota",
 }
 
 
 class Command(SubcommandCommand):
     help = "Add, list, show, change, enable, disable and delete mail domains."
-    field_labels = {"max_mailbox_quota": "max-quota"}
+    field_labels = {"max_mailbox_quota": "max-quota", "default_mailbox_quota": "default-quota"}
 
     def add_actions(self) -> None:
         add = self.action("add", "Add a domain (IDN names are accepted).")
@@ -54,6 +55,12 @@ class Command(SubcommandCommand):
         add.add_argument("--max-aliases", type=int, default=0, help="0: no limit")
         add.add_argument("--max-quota", type=size, default=0, help="per mailbox, e.g. 2G")
         add.add_argument("--total-quota", type=size, default=0, help="for all mailboxes")
+        add.add_argument(
+            "--default-quota",
+            type=size,
+            default=0,
+            help="a new mailbox's quota when none is given (default: the max quota)",
+        )
 
         listing = self.action(
             "list", "List domains with their mailbox and alias counts.", json_output=True
@@ -91,6 +98,12 @@ class Command(SubcommandCommand):
         change.add_argument(
             "--total-quota", type=size, default=argparse.SUPPRESS, help="for all mailboxes"
         )
+        change.add_argument(
+            "--default-quota",
+            type=size,
+            default=argparse.SUPPRESS,
+            help="a new mailbox's quota when none is given; 0: the max quota",
+        )
         self.action("enable", "Let a domain receive mail again.").add_argument(
             "name", metavar="NAME"
         )
@@ -117,6 +130,7 @@ class Command(SubcommandCommand):
             max_aliases=options["max_aliases"],
             max_mailbox_quota=options["max_quota"],
             total_quota=options["total_quota"],
+            default_mailbox_quota=options["default_quota"],
             uid=options["uid"],
             gid=options["gid"],
         )
@@ -161,6 +175,12 @@ class Command(SubcommandCommand):
             ("mailboxes", _used_of(record["mailboxes"], domain.max_mailboxes)),
             ("aliases", _used_of(record["aliases"], domain.max_aliases)),
             ("max quota", format_size(domain.max_mailbox_quota) + " per mailbox"),
+            (
+                "default quota",
+                format_size(domain.default_mailbox_quota)
+                if domain.default_mailbox_quota
+                else "the max quota",
+            ),
             (
                 "total quota",
                 f"{format_size(total)} ({format_size(record['quota_allocated'])} assigned)"
@@ -269,6 +289,7 @@ def _record(domain: Domain) -> Record:
         "max_aliases": domain.max_aliases,
         "max_mailbox_quota": domain.max_mailbox_quota,
         "total_quota": domain.total_quota,
+        "default_mailbox_quota": domain.default_mailbox_quota,
         "created": iso(domain.created_at),
     }
 
