@@ -17,6 +17,9 @@ ACTIONS = {
     "download": _("config downloaded"),
     "forwarding": _("forwarding changed"),
     "import": _("imported"),
+    "rehash": _("password hash renewed"),
+    "owner_access": _("owner access changed"),
+    "unthrottle": _("login throttle lifted"),
 }
 
 OBJECT_TYPES = {
@@ -29,4 +32,9 @@ OBJECT_TYPES = {
     "vacation": _("Vacation reply"),
     "filterrule": _("Filter rule"),
     "sievesettings": _("Filter settings"),
+    "sievescript": _("Sieve script"),
+    "relayrecipient": _("Relay recipient"),
+    "aliasdomaingrant": _("Allowed alias domain"),
+    "loginthrottle": _("Login throttle"),
+    "passwordpolicy": _("Password policy"),
 }
