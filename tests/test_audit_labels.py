@@ -54,7 +54,9 @@ def test_every_recorded_action_has_a_label() -> None:
 
 def test_every_audited_model_has_a_label() -> None:
     models = {
-        model._meta.model_name for app in APPS for model in apps.get_app_config(app).get_models()
+        str(model._meta.model_name)
+        for app in APPS
+        for model in apps.get_app_config(app).get_models()
     }
     audited = models - NOT_AUDITED
     assert audited <= set(OBJECT_TYPES), sorted(audited - set(OBJECT_TYPES))
