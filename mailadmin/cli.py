@@ -122,6 +122,28 @@ def owner_id(text: str) -> int | None:
         raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'default'") from None
 
 
+def add_choice_flags(
+    parser: CommandParser, dest: str, yes: tuple[str, str], no: tuple[str, str]
+) -> None:
+    """Two exclusive flags that answer a question with True or False; neither leaves `dest`
+    None, which the service refuses when the question arises (the keep-a-copy questions)."""
+    group = parser.add_mutually_exclusive_group()
+    for (flag, help_text), value in ((yes, True), (no, False)):
+        group.add_argument(flag, dest=dest, action="store_const", const=value, help=help_text)
+
+
+def add_owner_id_options(parser: CommandParser, *, inherited_from: str) -> None:
+    """`--uid`/`--gid` of a set action: a number, or `default` for the inherited one; absent
+    when not given (argparse.SUPPRESS), so that only the named settings change."""
+    for ids in ("uid", "gid"):
+        parser.add_argument(
+            f"--{ids}",
+            type=owner_id,
+            default=argparse.SUPPRESS,
+            help=f"{ids} of delivered mail, or 'default' for {inherited_from}",
+        )
+
+
 def changed_settings(
     before: Mapping[str, object], after: object, *, sizes: frozenset[str] = frozenset()
 ) -> list[str]:

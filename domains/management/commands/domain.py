@@ -13,11 +13,11 @@ from domains.selectors import alias_domains_visible_to, domain_get, domain_list,
 from mailadmin.cli import (
     Record,
     SubcommandCommand,
+    add_owner_id_options,
     changed_settings,
     domain_label,
     found,
     iso,
-    owner_id,
     plural,
     size,
     yes_no,
@@ -79,13 +79,7 @@ class Command(SubcommandCommand):
         change.add_argument(
             "--transport", default=argparse.SUPPRESS, help="next hop; '' for Postfix's default"
         )
-        for ids in ("uid", "gid"):
-            change.add_argument(
-                f"--{ids}",
-                type=owner_id,
-                default=argparse.SUPPRESS,
-                help=f"{ids} of delivered mail, or 'default' for the server's",
-            )
+        add_owner_id_options(change, inherited_from="the server's")
         change.add_argument(
             "--max-mailboxes", type=int, default=argparse.SUPPRESS, help="0: no limit"
         )

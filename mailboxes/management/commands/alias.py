@@ -3,7 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from domains.selectors import domain_get
-from mailadmin.cli import Record, SubcommandCommand, address_label, found, iso, yes_no
+from mailadmin.cli import (
+    Record,
+    SubcommandCommand,
+    add_choice_flags,
+    address_label,
+    found,
+    iso,
+    yes_no,
+)
 from mailadmin.names import domain_to_unicode
 from mailboxes import services
 from mailboxes.models import Alias
@@ -21,20 +29,14 @@ class Command(SubcommandCommand):
         add.add_argument("address", metavar="ADDRESS")
         add.add_argument("destinations", metavar="DEST", nargs="+")
         add.add_argument("--description", default="")
-        at_mailbox = add.add_mutually_exclusive_group()
-        at_mailbox.add_argument(
-            "--keep-copy",
-            dest="mailbox_copy",
-            action="store_const",
-            const=True,
-            help="ADDRESS is a mailbox's: it keeps a copy of the mail",
-        )
-        at_mailbox.add_argument(
-            "--forward-only",
-            dest="mailbox_copy",
-            action="store_const",
-            const=False,
-            help="ADDRESS is a mailbox's: forward only, the mailbox receives nothing",
+        add_choice_flags(
+            add,
+            "mailbox_copy",
+            ("--keep-copy", "ADDRESS is a mailbox's: it keeps a copy of the mail"),
+            (
+                "--forward-only",
+                "ADDRESS is a mailbox's: forward only, the mailbox receives nothing",
+            ),
         )
 
         listing = self.action("list", "List aliases and their destinations.", json_output=True)

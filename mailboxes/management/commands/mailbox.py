@@ -10,11 +10,12 @@ from domains.selectors import domain_get
 from mailadmin.cli import (
     Record,
     SubcommandCommand,
+    add_choice_flags,
+    add_owner_id_options,
     address_label,
     changed_settings,
     found,
     iso,
-    owner_id,
     size,
     yes_no,
 )
@@ -41,20 +42,14 @@ class Command(SubcommandCommand):
         add.add_argument(
             "--password-stdin", action="store_true", help="read the password from stdin"
         )
-        at_alias = add.add_mutually_exclusive_group()
-        at_alias.add_argument(
-            "--alias-copy",
-            dest="alias_copy",
-            action="store_const",
-            const=True,
-            help="ADDRESS is an alias's: it delivers a copy to the new mailbox too",
-        )
-        at_alias.add_argument(
-            "--no-alias-copy",
-            dest="alias_copy",
-            action="store_const",
-            const=False,
-            help="ADDRESS is an alias's: it goes on taking all mail, the mailbox gets none",
+        add_choice_flags(
+            add,
+            "alias_copy",
+            ("--alias-copy", "ADDRESS is an alias's: it delivers a copy to the new mailbox too"),
+            (
+                "--no-alias-copy",
+                "ADDRESS is an alias's: it goes on taking all mail, the mailbox gets none",
+            ),
         )
 
         listing = self.action("list", "List mailboxes.", json_output=True)
@@ -72,13 +67,7 @@ class Command(SubcommandCommand):
         change.add_argument(
             "--quota", type=size, default=argparse.SUPPRESS, help="e.g. 2G; 0 or unlimited"
         )
-        for ids in ("uid", "gid"):
-            change.add_argument(
-                f"--{ids}",
-                type=owner_id,
-                default=argparse.SUPPRESS,
-                help=f"{ids} of delivered mail, or 'default' for the domain's",
-            )
+        add_owner_id_options(change, inherited_from="the domain's")
 
         passwd = self.action("passwd", "Set a new password; prints a generated one unless given.")
         passwd.add_argument("address", metavar="ADDRESS")
